@@ -1,0 +1,213 @@
+"""Wiring: one function builds the bot, its dispatcher, scheduler and web server; `run` runs them.
+
+`events run` and the in-process tests use the same code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import User
+from aiogram.utils.token import TokenValidationError
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from events.bot.commands import register_menu
+from events.bot.middlewares import setup_middlewares
+from events.bot.middlewares.transaction import TransactionMiddleware
+from events.bot.routers import get_routers
+from events.clock import Clock
+from events.config import ENV_PREFIX, ConfigError, Settings
+from events.db.engine import create_engine, create_sessionmaker
+from events.i18n import CatalogueI18n, build_i18n
+from events.scheduling import build_scheduler
+from events.web import build_web_app
+from events.web.health import Health
+
+log = logging.getLogger(__name__)
+
+# CONTRACT §1: the updates the bot handles; asked for explicitly so none is dropped.
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "chat_member"]
+POLLING_TIMEOUT = 10  # seconds a getUpdates call waits for news
+DRAIN_TIMEOUT = 10.0  # seconds the shutdown waits for updates being handled
+
+
+@dataclass
+class App:
+    settings: Settings
+    clock: Clock
+    bot: Bot
+    dispatcher: Dispatcher
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    i18n: CatalogueI18n
+    scheduler: AsyncIOScheduler
+    web: web.Application
+    health: Health
+    transactions: TransactionMiddleware
+    http_port: int | None = None  # the port the web server listens on, once it does
+    _main: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        """Serve until stopped (SIGINT/SIGTERM, or :meth:`stop`), then shut everything down."""
+        self._main = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        if handle_signals:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, self.stop)
+        runner = web.AppRunner(self.web, access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self.settings.http_host, self.settings.http_port)
+            await site.start()
+            self.http_port = runner.addresses[0][1]
+            log.info("web server on http://%s:%s", self.settings.http_host, self.http_port)
+            self.scheduler.start()
+            me = await identify(self.bot, self.settings)
+            log.info("running as @%s", me.username)
+            await drop_webhook(self.bot)
+            await self.dispatcher.start_polling(
+                self.bot,
+                allowed_updates=ALLOWED_UPDATES,
+                polling_timeout=POLLING_TIMEOUT,
+                handle_signals=False,
+                close_bot_session=False,
+            )
+        except asyncio.CancelledError:
+            log.info("stopping")
+        finally:
+            if handle_signals:
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(sig)
+            await self._shutdown(runner)
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to finish: polling stops, updates in hand are completed."""
+        if self._main is not None and not self._main.done():
+            self._main.cancel()
+
+    async def _shutdown(self, runner: web.AppRunner) -> None:
+        if not await self.transactions.drain(within=DRAIN_TIMEOUT):
+            log.warning("stopped with updates still being handled")
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await runner.cleanup()
+        await self.bot.session.close()
+        await self.engine.dispose()
+        self.health.receiving = False
+        log.info("stopped")
+
+
+async def identify(bot: Bot, settings: Settings) -> User:
+    """getMe, patiently: a Bot API server that is down is waited for; a wrong token is fatal."""
+    delay = 1.0
+    while True:
+        try:
+            return await bot.me()
+        except TelegramUnauthorizedError:
+            raise ConfigError(
+                f"{ENV_PREFIX}BOT_TOKEN was refused by the Bot API server at "
+                f"{settings.telegram_api_url} (401 Unauthorized)"
+            ) from None
+        except TelegramNotFound:
+            raise ConfigError(
+                f"{ENV_PREFIX}TELEGRAM_API_URL ({settings.telegram_api_url}) does not answer "
+                "like a Bot API server (404 for getMe)"
+            ) from None
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            log.warning(
+                "cannot reach the Bot API at %s (%s); trying again in %.0f s",
+                settings.telegram_api_url,
+                exc,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+
+async def drop_webhook(bot: Bot) -> None:
+    """A webhook left behind would make getUpdates fail; pending updates are kept (CONTRACT §1)."""
+    try:
+        await bot.delete_webhook(drop_pending_updates=False)
+    except TelegramAPIError as exc:
+        log.warning("deleteWebhook failed (%s); polling anyway", exc)
+
+
+def build_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    try:
+        return Bot(
+            settings.token,
+            session=session,
+            default=DefaultBotProperties(
+                parse_mode=ParseMode.HTML,
+                link_preview_is_disabled=True,
+            ),
+        )
+    except TokenValidationError:
+        raise ConfigError(
+            f"{ENV_PREFIX}BOT_TOKEN does not look like a token from BotFather "
+            "(digits, a colon, then letters)"
+        ) from None
+
+
+def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
+    clock = clock or Clock()
+    bot = build_bot(settings)
+    try:
+        engine = create_engine(settings.database_url)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(f"{ENV_PREFIX}DATABASE_URL cannot be used: {exc}") from None
+    sessions = create_sessionmaker(engine)
+    i18n = build_i18n(settings.default_locale)
+    health = Health(engine)
+    dispatcher = Dispatcher(settings=settings, clock=clock, sessions=sessions, i18n=i18n)
+    transactions = setup_middlewares(dispatcher, sessions, i18n)
+    dispatcher.include_routers(*get_routers())
+
+    menu_task: set[asyncio.Task[None]] = set()
+
+    async def on_startup() -> None:
+        health.receiving = True
+        # The menu is a nicety: registering it never delays the first answer.
+        menu_task.add(asyncio.create_task(register_menu(bot, i18n)))
+
+    async def on_shutdown() -> None:
+        for task in menu_task:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    dispatcher.startup.register(on_startup)
+    dispatcher.shutdown.register(on_shutdown)
+    return App(
+        settings=settings,
+        clock=clock,
+        bot=bot,
+        dispatcher=dispatcher,
+        engine=engine,
+        sessions=sessions,
+        i18n=i18n,
+        scheduler=build_scheduler(),
+        web=build_web_app(health),
+        health=health,
+        transactions=transactions,
+    )

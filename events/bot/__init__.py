@@ -1,0 +1,1 @@
+"""Telegram I/O: routers, middlewares, keyboards and callback data."""

@@ -1,0 +1,22 @@
+"""Update middlewares: the transaction, the person acting and their language."""
+
+from __future__ import annotations
+
+from aiogram import Dispatcher
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from events.bot.middlewares.locale import LocaleMiddleware
+from events.bot.middlewares.person import PersonMiddleware
+from events.bot.middlewares.transaction import TransactionMiddleware
+from events.i18n import CatalogueI18n
+
+
+def setup_middlewares(
+    dispatcher: Dispatcher, sessions: async_sessionmaker[AsyncSession], i18n: CatalogueI18n
+) -> TransactionMiddleware:
+    """Order matters: the transaction wraps the person's row, which decides the language."""
+    transactions = TransactionMiddleware(sessions)
+    dispatcher.update.outer_middleware(transactions)
+    dispatcher.update.outer_middleware(PersonMiddleware())
+    dispatcher.update.outer_middleware(LocaleMiddleware(i18n))
+    return transactions

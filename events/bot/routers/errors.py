@@ -1,0 +1,31 @@
+"""Errors we cause: logged with the update id; the person gets a short apology, no traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import ErrorEvent
+
+from events.i18n import CatalogueI18n
+
+log = logging.getLogger(__name__)
+router = Router(name="errors")
+
+
+@router.error()
+async def apologise(event: ErrorEvent, i18n: CatalogueI18n, locale: str | None = None) -> None:
+    update = event.update
+    log.error("update %s failed: %s", update.update_id, event.exception, exc_info=event.exception)
+    text = i18n.gettext(
+        "Sorry, something went wrong on our side. Please try again in a moment.",
+        locale=locale or i18n.default_locale,
+    )
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        elif update.message is not None and update.message.chat.type == "private":
+            await update.message.answer(text)
+    except TelegramAPIError as exc:
+        log.warning("could not tell the person about update %s: %s", update.update_id, exc)

@@ -1,0 +1,21 @@
+"""What nobody else answered: a gentle hint instead of silence."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from events.bot.replies import Replies
+
+router = Router(name="fallback")
+
+
+@router.message(F.chat.type == "private")
+async def not_understood(message: Message, replies: Replies) -> None:
+    replies.add(message.answer(_("I did not understand that. Type /help to see what I can do.")))
+
+
+@router.callback_query()
+async def stale_button(query: CallbackQuery, replies: Replies) -> None:
+    replies.add(query.answer(_("This button no longer works."), show_alert=True))

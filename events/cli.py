@@ -1,0 +1,77 @@
+"""`events run | db upgrade`: wiring only."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from sqlalchemy.exc import DBAPIError
+
+from events.config import ENV_PREFIX, ConfigError, Settings, load_settings
+
+EXIT_CONFIG = 2
+EXIT_FAILURE = 1
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="events",
+        description="A Telegram bot for the workshops, webinars and Q&A sessions of communities.",
+        epilog="Settings come from EVENTS_* environment variables or a .env file; see README.md.",
+    )
+    commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands.add_parser(
+        "run",
+        help="bring the database up to date, then run the bot, its web server and scheduler",
+    )
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", help="apply all database migrations")
+    return top
+
+
+async def _run(settings: Settings) -> None:
+    from events.app import build_app
+    from events.db.migrate import upgrade_to_head
+
+    app = build_app(settings)
+    await upgrade_to_head(settings.database_url)
+    await app.run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    try:
+        settings = load_settings()
+        if args.command == "run":
+            settings.token  # noqa: B018 - checked before anything starts
+            asyncio.run(_run(settings))
+        else:
+            from events.db.migrate import upgrade_to_head
+
+            asyncio.run(upgrade_to_head(settings.database_url))
+            print("events: the database is up to date")
+    except ConfigError as exc:
+        print(f"events: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (DBAPIError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        print(
+            f"events: cannot use the database of {ENV_PREFIX}DATABASE_URL: {reason}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Both catalogues are complete: every message of the code, translated, same placeholders."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+from events.i18n import LOCALES
+
+ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+def extracted() -> set[str]:
+    with (ROOT / "babel.cfg").open() as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    messages = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        ROOT, method_map, options_map
+    ):
+        messages.add(message if isinstance(message, str) else message[0])
+    return messages
+
+
+def catalogue(locale: str):
+    with (ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        return read_po(po, locale=locale)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_message_is_translated(locale: str) -> None:
+    messages = extracted()
+    assert len(messages) > 10  # the extraction itself worked
+    entries = {message.id: message for message in catalogue(locale) if message.id}
+    missing = sorted(messages - entries.keys())
+    assert not missing, f"not in locales/{locale}: {missing}"
+    untranslated = sorted(m for m in messages if not entries[m].string)
+    assert not untranslated, f"untranslated in locales/{locale}: {untranslated}"
+    fuzzy = sorted(m for m in messages if entries[m].fuzzy)
+    assert not fuzzy, f"fuzzy in locales/{locale}: {fuzzy}"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_placeholders_match(locale: str) -> None:
+    for message in catalogue(locale):
+        if not message.id or not message.string:
+            continue
+        assert sorted(PLACEHOLDER.findall(message.id)) == sorted(
+            PLACEHOLDER.findall(message.string)
+        ), f"{locale}: {message.id!r} -> {message.string!r}"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_gettext_and_babel_checkers_are_happy(locale: str) -> None:
+    path = ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po"
+    problems = [(message.id, errors) for message, errors in catalogue(locale).check() if errors]
+    assert not problems
+    if shutil.which("msgfmt") is None:
+        pytest.skip("gettext's msgfmt is not installed (apt-get install gettext)")
+    result = subprocess.run(
+        ["msgfmt", "-c", "-o", "/dev/null", str(path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr, result.stderr
