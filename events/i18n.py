@@ -8,14 +8,37 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from aiogram import html
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as translate
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 LOCALES = ("id", "en")
 DOMAIN = "messages"
+
+
+class Html(str):
+    """Text that is already Telegram HTML (built with aiogram.html): not escaped again."""
+
+    __slots__ = ()
+
+
+def html_(message: str, /, **values: object) -> Html:
+    """A catalogue message for an HTML message: the translation and every value escaped.
+
+    Translations are plain text; Telegram would refuse a stray ``&`` or ``<`` (or show it
+    wrongly), and user-supplied values must never become markup.
+    """
+    escaped = {
+        name: value if isinstance(value, Html) else html.quote(str(value))
+        for name, value in values.items()
+    }
+    return Html(html.quote(translate(message)).format(**escaped))
 
 
 def N_(message: str) -> str:
@@ -33,6 +56,15 @@ def locales_dir() -> Path:
 
 class CatalogueI18n(I18n):
     """aiogram's I18n reading ``.po`` catalogues directly (fuzzy entries are left out)."""
+
+    @contextmanager
+    def context(self) -> Iterator[I18n]:
+        # aiogram's gettext looks the instance up on I18n itself, not on a subclass.
+        token = I18n.set_current(self)
+        try:
+            yield self
+        finally:
+            I18n.reset_current(token)
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
         translations: dict[str, gettext.GNUTranslations] = {}

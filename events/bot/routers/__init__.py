@@ -8,5 +8,6 @@ from events.bot.routers import errors, fallback, language, start
 
 
 def get_routers() -> list[Router]:
+    """Fresh routers each time: a process may build more than one bot (tests, the sandbox)."""
     # The fallback comes last: it answers whatever no other router took.
-    return [errors.router, start.router, language.router, fallback.router]
+    return [module.build_router() for module in (errors, start, language, fallback)]

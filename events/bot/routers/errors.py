@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Router
+from aiogram import Router, html
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
 from events.i18n import CatalogueI18n
 
 log = logging.getLogger(__name__)
-router = Router(name="errors")
 
 
-@router.error()
 async def apologise(event: ErrorEvent, i18n: CatalogueI18n, locale: str | None = None) -> None:
     update = event.update
     log.error("update %s failed: %s", update.update_id, event.exception, exc_info=event.exception)
@@ -26,6 +24,12 @@ async def apologise(event: ErrorEvent, i18n: CatalogueI18n, locale: str | None =
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)
         elif update.message is not None and update.message.chat.type == "private":
-            await update.message.answer(text)
+            await update.message.answer(html.quote(text))
     except TelegramAPIError as exc:
         log.warning("could not tell the person about update %s: %s", update.update_id, exc)
+
+
+def build_router() -> Router:
+    router = Router(name="errors")
+    router.error.register(apologise)
+    return router

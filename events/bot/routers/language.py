@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command
+from aiogram.methods import SetMyCommands
 from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
@@ -12,27 +13,23 @@ from events.bot.commands import menu
 from events.bot.keyboards import LANGUAGE_NAMES, language_keyboard
 from events.bot.replies import Replies
 from events.db.models import Person
-from events.i18n import CatalogueI18n
-
-router = Router(name="language")
+from events.i18n import CatalogueI18n, html_
 
 
-@router.message(Command("language"), F.chat.type == "private")
 async def ask_language(message: Message, replies: Replies, locale: str) -> None:
-    text = _("I speak with you in {language}. Which language would you like?").format(
-        language=LANGUAGE_NAMES[locale]
+    text = html_(
+        "I speak with you in {language}. Which language would you like?",
+        language=LANGUAGE_NAMES[locale],
     )
     replies.add(message.answer(text, reply_markup=language_keyboard()))
 
 
-@router.callback_query(LanguageCallback.filter(F.locale.in_(LANGUAGE_NAMES)))
 async def choose_language(
     query: CallbackQuery,
     callback_data: LanguageCallback,
     person: Person,
     replies: Replies,
     i18n: CatalogueI18n,
-    bot: Bot,
 ) -> None:
     locale = callback_data.locale
     person.locale = locale
@@ -40,9 +37,20 @@ async def choose_language(
     with i18n.use_locale(locale):
         replies.add(query.answer(_("Language: {language}").format(language=language)))
         if isinstance(query.message, Message):
-            done = _("Done. From now on I will speak with you in {language}.")
-            replies.add(query.message.edit_text(done.format(language=language)))
+            done = html_(
+                "Done. From now on I will speak with you in {language}.", language=language
+            )
+            replies.add(query.message.edit_text(done))
     # The person's own command menu follows their choice, whatever their app's language.
     replies.add(
-        bot.set_my_commands(menu(i18n, locale), scope=BotCommandScopeChat(chat_id=person.id))
+        SetMyCommands(commands=menu(i18n, locale), scope=BotCommandScopeChat(chat_id=person.id))
     )
+
+
+def build_router() -> Router:
+    router = Router(name="language")
+    router.message.register(ask_language, Command("language"), F.chat.type == "private")
+    router.callback_query.register(
+        choose_language, LanguageCallback.filter(F.locale.in_(LANGUAGE_NAMES))
+    )
+    return router

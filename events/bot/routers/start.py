@@ -9,32 +9,29 @@ from aiogram.utils.i18n import gettext as _
 
 from events.bot.commands import COMMANDS
 from events.bot.replies import Replies
+from events.i18n import html_
 
-router = Router(name="start")
 
-
-@router.message(CommandStart(), F.chat.type == "private")
 async def start(message: Message, replies: Replies) -> None:
     name = message.from_user.first_name if message.from_user else ""
     text = "\n\n".join(
         (
-            _("Hi, {name}! 👋").format(name=html.quote(name)),
-            _(
+            html_("Hi, {name}! 👋", name=name),
+            html_(
                 "I help this community run its workshops, webinars and Q&A sessions: "
                 "answer with one tap, get a reminder before a session starts, and add it "
                 "to your calendar."
             ),
-            _(
+            html_(
                 "What you answer stays private: posts in the group only ever show how many "
                 "are coming, never who."
             ),
-            _("Type /help to see everything I can do."),
+            html_("Type /help to see everything I can do."),
         )
     )
     replies.add(message.answer(text))
 
 
-@router.message(Command("help"))
 async def show_help(message: Message, replies: Replies, bot: Bot) -> None:
     in_group = message.chat.type != "private"
     lines = [
@@ -44,10 +41,18 @@ async def show_help(message: Message, replies: Replies, bot: Bot) -> None:
     ]
     if in_group:
         me = await bot.me()
-        intro = _(
+        intro = html_(
             "In the group I only post events and counts. Open a private chat with me "
-            "(@{username}) to answer, get reminders and change your settings."
-        ).format(username=me.username)
+            "(@{username}) to answer, get reminders and change your settings.",
+            username=me.username,
+        )
     else:
-        intro = _("Here is what I can do:")
+        intro = html_("Here is what I can do:")
     replies.add(message.answer("\n".join((intro, "", *lines))))
+
+
+def build_router() -> Router:
+    router = Router(name="start")
+    router.message.register(start, CommandStart(), F.chat.type == "private")
+    router.message.register(show_help, Command("help"))
+    return router
