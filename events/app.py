@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -65,6 +66,25 @@ class App:
     transactions: TransactionMiddleware
     http_port: int | None = None  # the port the web server listens on, once it does
     _main: asyncio.Task[None] | None = field(default=None, repr=False)
+    _background: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
+    _stopping: bool = field(default=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.dispatcher.startup.register(self._on_polling)
+        self.dispatcher.shutdown.register(self._on_polling_stopped)
+
+    async def _on_polling(self) -> None:
+        self.health.receiving = True
+        # The menu is a nicety: registering it never delays the first answer.
+        self._spawn(register_menu(self.bot, self.i18n))
+
+    async def _on_polling_stopped(self) -> None:
+        self.health.receiving = False
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def run(self, *, handle_signals: bool = True) -> None:
         """Serve until stopped (SIGINT/SIGTERM, or :meth:`stop`), then shut everything down."""
@@ -76,8 +96,14 @@ class App:
         runner = web.AppRunner(self.web, access_log=None)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, self.settings.http_host, self.settings.http_port)
-            await site.start()
+            host, port = self.settings.http_host, self.settings.http_port
+            try:
+                await web.TCPSite(runner, host, port).start()
+            except OSError as exc:
+                raise ConfigError(
+                    f"{ENV_PREFIX}HTTP_HOST/{ENV_PREFIX}HTTP_PORT: cannot listen on "
+                    f"{host}:{port} ({exc.strerror or exc})"
+                ) from None
             self.http_port = runner.addresses[0][1]
             log.info("web server on http://%s:%s", self.settings.http_host, self.http_port)
             self.scheduler.start()
@@ -101,18 +127,25 @@ class App:
 
     def stop(self) -> None:
         """Ask :meth:`run` to finish: polling stops, updates in hand are completed."""
-        if self._main is not None and not self._main.done():
-            self._main.cancel()
+        if self._stopping:
+            return
+        self._stopping = True
+        if self.health.receiving:
+            self._spawn(self.dispatcher.stop_polling())
+        elif self._main is not None and not self._main.done():
+            self._main.cancel()  # still starting: nothing to finish
 
     async def _shutdown(self, runner: web.AppRunner) -> None:
         if not await self.transactions.drain(within=DRAIN_TIMEOUT):
             log.warning("stopped with updates still being handled")
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await runner.cleanup()
         await self.bot.session.close()
         await self.engine.dispose()
-        self.health.receiving = False
         log.info("stopped")
 
 
@@ -182,22 +215,6 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     dispatcher = Dispatcher(settings=settings, clock=clock, sessions=sessions, i18n=i18n)
     transactions = setup_middlewares(dispatcher, sessions, i18n)
     dispatcher.include_routers(*get_routers())
-
-    menu_task: set[asyncio.Task[None]] = set()
-
-    async def on_startup() -> None:
-        health.receiving = True
-        # The menu is a nicety: registering it never delays the first answer.
-        menu_task.add(asyncio.create_task(register_menu(bot, i18n)))
-
-    async def on_shutdown() -> None:
-        for task in menu_task:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    dispatcher.startup.register(on_startup)
-    dispatcher.shutdown.register(on_shutdown)
     return App(
         settings=settings,
         clock=clock,

@@ -32,12 +32,27 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-async def _run(settings: Settings) -> None:
-    from events.app import build_app
+class DatabaseUnavailable(Exception):
+    """The database could not be opened or migrated; the message is one line."""
+
+
+async def _upgrade(settings: Settings) -> None:
     from events.db.migrate import upgrade_to_head
 
+    try:
+        await upgrade_to_head(settings.database_url)
+    except (DBAPIError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise DatabaseUnavailable(
+            f"cannot use the database of {ENV_PREFIX}DATABASE_URL: {reason}"
+        ) from None
+
+
+async def _run(settings: Settings) -> None:
+    from events.app import build_app
+
     app = build_app(settings)
-    await upgrade_to_head(settings.database_url)
+    await _upgrade(settings)
     await app.run()
 
 
@@ -54,19 +69,13 @@ def main(argv: list[str] | None = None) -> int:
             settings.token  # noqa: B018 - checked before anything starts
             asyncio.run(_run(settings))
         else:
-            from events.db.migrate import upgrade_to_head
-
-            asyncio.run(upgrade_to_head(settings.database_url))
+            asyncio.run(_upgrade(settings))
             print("events: the database is up to date")
     except ConfigError as exc:
         print(f"events: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    except (DBAPIError, OSError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        print(
-            f"events: cannot use the database of {ENV_PREFIX}DATABASE_URL: {reason}",
-            file=sys.stderr,
-        )
+    except DatabaseUnavailable as exc:
+        print(f"events: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130

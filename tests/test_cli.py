@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,32 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
     assert (tmp_path / "events.db").exists()
+
+
+def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'folder' / 'events.db'}"
+    result = events("run", cwd=tmp_path, EVENTS_BOT_TOKEN="1:x", EVENTS_DATABASE_URL=url)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1] == (
+        "events: cannot use the database of EVENTS_DATABASE_URL: unable to open database file"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = events(
+            "run", cwd=tmp_path, EVENTS_BOT_TOKEN="1:x", EVENTS_HTTP_PORT=str(port),
+            EVENTS_TELEGRAM_API_URL="http://127.0.0.1:9",
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"events: EVENTS_HTTP_HOST/EVENTS_HTTP_PORT: cannot listen on 127.0.0.1:{port}")
+    )
+    assert "Traceback" not in result.stderr
