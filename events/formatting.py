@@ -1,0 +1,229 @@
+"""Showing dates, times and durations in a person's locale and zone (CONTRACT §7).
+
+Babel supplies day and month names; the patterns are explicit so the output is exactly
+``Sabtu, 5 Desember 2026 pukul 19.00 WIB`` / ``Saturday, 5 December 2026 at 7:00 PM WIB``,
+with plain spaces only. Duration and relative words live in the small tables below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_format
+
+from events.zones import INDONESIAN_ABBREVIATIONS
+
+LOCALES = ("id", "en")
+DEFAULT_LOCALE = "id"
+
+# Within this many hours an instant on another calendar day still reads as "in 5 hours".
+DAY_WORDS_AFTER = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The date and time words of one locale."""
+
+    date: str  # Babel pattern
+    day_month: str
+    short_date: str
+    time: str
+    at: str  # between a date and a time
+    day: tuple[str, str]  # singular, plural
+    hour: tuple[str, str]
+    minute: tuple[str, str]
+    hour_short: tuple[str, str]
+    minute_short: tuple[str, str]
+    now: str
+    future: str
+    past: str
+    tomorrow: str
+    day_after_tomorrow: str
+    yesterday: str
+
+
+_WORDS: dict[str, _Words] = {
+    "id": _Words(
+        date="EEEE, d MMMM y",
+        day_month="EEEE, d MMMM",
+        short_date="EEE, d MMM",
+        time="HH.mm",
+        at="pukul",
+        day=("hari", "hari"),
+        hour=("jam", "jam"),
+        minute=("menit", "menit"),
+        hour_short=("jam", "jam"),
+        minute_short=("menit", "menit"),
+        now="sekarang",
+        future="dalam {}",
+        past="{} yang lalu",
+        tomorrow="besok",
+        day_after_tomorrow="lusa",
+        yesterday="kemarin",
+    ),
+    "en": _Words(
+        date="EEEE, d MMMM y",
+        day_month="EEEE, d MMMM",
+        short_date="EEE, d MMM",
+        time="h:mm a",
+        at="at",
+        day=("day", "days"),
+        hour=("hour", "hours"),
+        minute=("minute", "minutes"),
+        hour_short=("h", "h"),
+        minute_short=("min", "min"),
+        now="now",
+        future="in {}",
+        past="{} ago",
+        tomorrow="tomorrow",
+        day_after_tomorrow="the day after tomorrow",
+        yesterday="yesterday",
+    ),
+}
+
+
+def _locale(locale: str | None) -> str:
+    """ "id" or "en" ("en-GB" is "en"); anything else is "id"."""
+    language = (locale or "").replace("-", "_").split("_", 1)[0].lower()
+    return language if language in LOCALES else DEFAULT_LOCALE
+
+
+def _local(instant: datetime, zone: str) -> datetime:
+    """The instant on the wall clock of ``zone`` (a naive instant is taken as UTC)."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(ZoneInfo(zone))
+
+
+def _babel(local: datetime, pattern: str, locale: str) -> str:
+    """Babel with an explicit pattern: its spaces are the pattern's own."""
+    return babel_format(local, pattern, tzinfo=local.tzinfo, locale=locale)
+
+
+def zone_abbreviation(zone: str, at: datetime) -> str:
+    """WIB, WITA or WIT in Indonesia; elsewhere the zone's letters (CET, EST) or UTC+hh:mm."""
+    if zone in INDONESIAN_ABBREVIATIONS:
+        return INDONESIAN_ABBREVIATIONS[zone]
+    local = _local(at, zone)
+    name = local.tzname() or ""
+    if name.isalpha():
+        return name
+    offset = local.utcoffset() or timedelta(0)
+    if not offset:
+        return "UTC"
+    minutes = int(abs(offset).total_seconds()) // 60
+    sign = "+" if offset > timedelta(0) else "-"
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def format_time(instant: datetime, zone: str, locale: str) -> str:
+    """ "19.00 WIB" / "7:00 PM WIB"."""
+    words = _WORDS[_locale(locale)]
+    local = _local(instant, zone)
+    return f"{_babel(local, words.time, _locale(locale))} {zone_abbreviation(zone, instant)}"
+
+
+def format_date(instant: datetime, zone: str, locale: str) -> str:
+    """ "Sabtu, 5 Desember 2026" / "Saturday, 5 December 2026"."""
+    return _babel(_local(instant, zone), _WORDS[_locale(locale)].date, _locale(locale))
+
+
+def format_short_date(instant: datetime, zone: str, locale: str) -> str:
+    """ "Sab, 5 Des" / "Sat, 5 Dec"."""
+    return _babel(_local(instant, zone), _WORDS[_locale(locale)].short_date, _locale(locale))
+
+
+def format_datetime(instant: datetime, zone: str, locale: str) -> str:
+    """ "Sabtu, 5 Desember 2026 pukul 19.00 WIB" / "Saturday, 5 December 2026 at 7:00 PM WIB"."""
+    words = _WORDS[_locale(locale)]
+    return f"{format_date(instant, zone, locale)} {words.at} {format_time(instant, zone, locale)}"
+
+
+def format_datetime_for(instant: datetime, event_zone: str, viewer_zone: str, locale: str) -> str:
+    """The event's date and time, then the viewer's own time when their clock shows another.
+
+    "Sabtu, 5 Desember 2026 pukul 19.00 WIB / 20.00 WITA"; when the viewer's date differs too,
+    their weekday and date come with it ("… 23.30 WIB / Minggu, 6 Desember pukul 00.30 WITA"),
+    and their year as well if that differs.
+    """
+    shown = format_datetime(instant, event_zone, locale)
+    event_local = _local(instant, event_zone)
+    viewer_local = _local(instant, viewer_zone)
+    if event_local.utcoffset() == viewer_local.utcoffset():
+        return shown
+    viewer_time = format_time(instant, viewer_zone, locale)
+    if viewer_local.date() == event_local.date():
+        return f"{shown} / {viewer_time}"
+    words = _WORDS[_locale(locale)]
+    pattern = words.day_month if viewer_local.year == event_local.year else words.date
+    viewer_date = _babel(viewer_local, pattern, _locale(locale))
+    return f"{shown} / {viewer_date} {words.at} {viewer_time}"
+
+
+def _count(amount: int, names: tuple[str, str]) -> str:
+    return f"{amount} {names[0] if amount == 1 else names[1]}"
+
+
+def _whole_minutes(delta: timedelta) -> int:
+    """The length of ``delta`` in minutes, rounded half up, ignoring its sign."""
+    return int((abs(delta).total_seconds() + 30) // 60)
+
+
+def format_duration(delta: timedelta, locale: str) -> str:
+    """ "1 jam 30 menit" / "1 h 30 min"; days when a day or more ("1 hari 2 jam" / "1 day 2 h").
+
+    Rounded to the minute; the sign is ignored.
+    """
+    words = _WORDS[_locale(locale)]
+    days, minutes = divmod(_whole_minutes(delta), 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if days:
+        parts.append(_count(days, words.day))
+    if hours:
+        parts.append(_count(hours, words.hour_short))
+    if minutes or not parts:
+        parts.append(_count(minutes, words.minute_short))
+    return " ".join(parts)
+
+
+def _amount(minutes: int, words: _Words) -> str:
+    """A rounded amount of time: minutes under an hour, then hours and 5-minute steps, then
+    whole hours from 3 hours on."""
+    if minutes < 60:
+        return _count(max(minutes, 1), words.minute)
+    if minutes < 180:
+        hours, rest = divmod(5 * round(minutes / 5), 60)
+        if rest:
+            return f"{_count(hours, words.hour)} {_count(rest, words.minute)}"
+        return _count(hours, words.hour)
+    return _count(round(minutes / 60), words.hour)
+
+
+def format_relative(instant: datetime, now: datetime, zone: str, locale: str) -> str:
+    """How far ``instant`` is from ``now``, as people say it.
+
+    Under a minute: "sekarang" / "now". On the next calendar day (in ``zone``) and at least six
+    hours away: "besok" / "tomorrow"; the day after: "lusa" / "the day after tomorrow"; further:
+    "dalam 3 hari" / "in 3 days". Otherwise minutes (under an hour), hours and minutes rounded to
+    5 (under 3 hours) or whole hours: "dalam 15 menit", "dalam 1 jam 30 menit", "dalam 5 jam".
+    The past mirrors it: "15 menit yang lalu" / "15 minutes ago", "kemarin" / "yesterday".
+    """
+    words = _WORDS[_locale(locale)]
+    delta = _local(instant, "UTC") - _local(now, "UTC")
+    if abs(delta) < timedelta(minutes=1):
+        return words.now
+    days = (_local(instant, zone).date() - _local(now, zone).date()).days
+    if days and abs(delta) >= DAY_WORDS_AFTER:
+        if days == 1:
+            return words.tomorrow
+        if days == 2:
+            return words.day_after_tomorrow
+        if days == -1:
+            return words.yesterday
+        amount = _count(abs(days), words.day)
+    else:
+        amount = _amount(_whole_minutes(delta), words)
+    return (words.future if delta > timedelta(0) else words.past).format(amount)
