@@ -7,10 +7,12 @@ test is skipped, or fails when EVENTS_REQUIRE_SERVICES=1 (CI with services must 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import text
@@ -19,14 +21,25 @@ from sqlalchemy.engine import make_url
 from events.db.engine import async_url, create_engine
 
 
+def _unavailable(reason: str) -> NoReturn:
+    if os.environ.get("EVENTS_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason}, but EVENTS_REQUIRE_SERVICES=1", pytrace=False)
+    pytest.skip(reason)
+
+
 def _service_url(variable: str, service: str) -> str:
     url = os.environ.get(variable, "").strip()
     if url:
         return url
-    reason = f"{variable} not set: {service} tests skipped"
-    if os.environ.get("EVENTS_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{variable} not set but EVENTS_REQUIRE_SERVICES=1", pytrace=False)
-    pytest.skip(reason)
+    _unavailable(f"{variable} not set: {service} tests skipped")
+
+
+def command(name: str, package: str) -> str:
+    """The path of a program the test needs (skips or fails like the services)."""
+    path = shutil.which(name)
+    if path is None:
+        _unavailable(f"{name} is not installed (Debian package {package}): test skipped")
+    return path
 
 
 def postgres_url() -> str:

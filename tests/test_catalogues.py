@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from events.i18n import LOCALES
+from tests.services import command
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
@@ -62,10 +62,9 @@ def test_gettext_and_babel_checkers_are_happy(locale: str) -> None:
     path = ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po"
     problems = [(message.id, errors) for message, errors in catalogue(locale).check() if errors]
     assert not problems
-    if shutil.which("msgfmt") is None:
-        pytest.skip("gettext's msgfmt is not installed (apt-get install gettext)")
+    msgfmt = command("msgfmt", "gettext")
     result = subprocess.run(
-        ["msgfmt", "-c", "-o", "/dev/null", str(path)], capture_output=True, text=True, check=False
+        [msgfmt, "-c", "-o", "/dev/null", str(path)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
     assert "warning" not in result.stderr, result.stderr
