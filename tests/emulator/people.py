@@ -11,11 +11,30 @@ if TYPE_CHECKING:
     from .server import BotAPIEmulator
 
 
-def _bot_messages(chat: Chat) -> list[Message]:
-    return [m for m in chat.visible() if m.from_bot and m.kind is not MessageKind.SERVICE]
+class _ChatView:
+    """What a chat shows: its messages, deleted ones gone, edits applied."""
+
+    @property
+    def chat(self) -> Chat:
+        raise NotImplementedError
+
+    @property
+    def messages(self) -> list[Message]:
+        """Everything in the chat (all senders), deleted ones gone, edits applied."""
+        return self.chat.visible()
+
+    @property
+    def bot_messages(self) -> list[Message]:
+        return [m for m in self.messages if m.from_bot and m.kind is not MessageKind.SERVICE]
+
+    @property
+    def last_message(self) -> Message | None:
+        """The latest bot message in the chat."""
+        found = self.bot_messages
+        return found[-1] if found else None
 
 
-class Person:
+class Person(_ChatView):
     """A Telegram user. Their private chat with the bot has ``chat_id == id``."""
 
     def __init__(self, emu: BotAPIEmulator, record: UserRecord) -> None:
@@ -62,21 +81,6 @@ class Person:
 
     def to_dict(self) -> dict[str, Any]:
         return self.record.to_dict()
-
-    @property
-    def messages(self) -> list[Message]:
-        """Everything in the private chat (both sides), deleted ones gone, edits applied."""
-        return self.chat.visible()
-
-    @property
-    def bot_messages(self) -> list[Message]:
-        return _bot_messages(self.chat)
-
-    @property
-    def last_message(self) -> Message | None:
-        """The latest bot message in the private chat."""
-        found = self.bot_messages
-        return found[-1] if found else None
 
     @property
     def keyboard(self) -> list[list[str]] | None:
@@ -198,12 +202,16 @@ class Person:
         await self.emu.unblock(self)
 
 
-class Group:
+class Group(_ChatView):
     """A group or supergroup; ``messages`` is what every member sees."""
 
     def __init__(self, emu: BotAPIEmulator, chat: Chat) -> None:
         self.emu = emu
-        self.chat = chat
+        self._chat = chat
+
+    @property
+    def chat(self) -> Chat:
+        return self._chat
 
     def __repr__(self) -> str:
         return f"<Group {self.title!r} {self.chat_id}>"
@@ -227,19 +235,6 @@ class Group:
     @property
     def is_forum(self) -> bool:
         return self.chat.is_forum
-
-    @property
-    def messages(self) -> list[Message]:
-        return self.chat.visible()
-
-    @property
-    def bot_messages(self) -> list[Message]:
-        return _bot_messages(self.chat)
-
-    @property
-    def last_message(self) -> Message | None:
-        found = self.bot_messages
-        return found[-1] if found else None
 
     @property
     def pinned(self) -> list[Message]:
