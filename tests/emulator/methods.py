@@ -432,16 +432,7 @@ class BotMethods:
 
     async def send_message(self, p: Params) -> dict[str, Any]:
         chat = self._writable(p)
-        raw_text = p.get_str("text")
-        if not raw_text:
-            raise bad_request("message text is empty")
-        text, entities, source = self._format(
-            raw_text, p.get_str("parse_mode"), p.obj("entities", "entities")
-        )
-        if not text:
-            raise bad_request("message text is empty")
-        if utf16_len(text) > MAX_TEXT:
-            raise bad_request("message is too long")
+        text, entities, source = self._text(p)
         markup = self._markup(p)
         message = self._new_bot_message(
             chat,
@@ -453,6 +444,20 @@ class BotMethods:
             source_html=source,
         )
         return message.to_dict()
+
+    def _text(self, p: Params) -> tuple[str, list[Entity], str | None]:
+        """A message text as Telegram checks it: present, parseable, at most 4096 long."""
+        raw_text = p.get_str("text")
+        if not raw_text:
+            raise bad_request("message text is empty")
+        text, entities, source = self._format(
+            raw_text, p.get_str("parse_mode"), p.obj("entities", "entities")
+        )
+        if not text:
+            raise bad_request("message text is empty")
+        if utf16_len(text) > MAX_TEXT:
+            raise bad_request("message is too long")
+        return text, entities, source
 
     def _caption(self, p: Params) -> tuple[str, list[Entity], str | None]:
         raw = p.get_str("caption") or ""
@@ -499,16 +504,7 @@ class BotMethods:
             raise bad_request("message can't be edited")
         if message.kind is not MessageKind.TEXT:
             raise bad_request("there is no text in the message to edit")
-        raw_text = p.get_str("text")
-        if not raw_text:
-            raise bad_request("message text is empty")
-        text, entities, source = self._format(
-            raw_text, p.get_str("parse_mode"), p.obj("entities", "entities")
-        )
-        if not text:
-            raise bad_request("message text is empty")
-        if utf16_len(text) > MAX_TEXT:
-            raise bad_request("message is too long")
+        text, entities, source = self._text(p)
         markup = self._inline_markup(p)
         changes: dict[str, Any] = {
             "text": text,
