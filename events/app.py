@@ -32,12 +32,15 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from events.bot.commands import register_menu
+from events.bot.membership import Membership
 from events.bot.middlewares import setup_middlewares
 from events.bot.middlewares.transaction import TransactionMiddleware
 from events.bot.routers import get_routers
+from events.bot.storage import build_storage
 from events.clock import Clock
 from events.config import ENV_PREFIX, ConfigError, Settings
 from events.db.engine import create_engine, create_sessionmaker
+from events.delivery import Delivery, InMemoryLimiter, Limiter, RateLimits
 from events.i18n import CatalogueI18n, build_i18n
 from events.scheduling import build_scheduler
 from events.web import build_web_app
@@ -64,6 +67,7 @@ class App:
     web: web.Application
     health: Health
     transactions: TransactionMiddleware
+    delivery: Delivery
     http_port: int | None = None  # the port the web server listens on, once it does
     _main: asyncio.Task[None] | None = field(default=None, repr=False)
     _background: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
@@ -110,6 +114,7 @@ class App:
             me = await identify(self.bot, self.settings)
             log.info("running as @%s", me.username)
             await drop_webhook(self.bot)
+            await self.delivery.start()
             await self.dispatcher.start_polling(
                 self.bot,
                 allowed_updates=ALLOWED_UPDATES,
@@ -141,6 +146,7 @@ class App:
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        await self.delivery.stop(timeout=DRAIN_TIMEOUT)  # sends in flight finish
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await runner.cleanup()
@@ -202,7 +208,10 @@ def build_bot(settings: Settings) -> Bot:
         ) from None
 
 
-def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
+def build_app(
+    settings: Settings, *, clock: Clock | None = None, limiter: Limiter | None = None
+) -> App:
+    """The app; ``limiter`` replaces the in-memory one at ``EVENTS_SEND_RATE`` (tests scale it)."""
     clock = clock or Clock()
     bot = build_bot(settings)
     try:
@@ -212,9 +221,29 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     sessions = create_sessionmaker(engine)
     i18n = build_i18n(settings.default_locale)
     health = Health(engine)
-    dispatcher = Dispatcher(settings=settings, clock=clock, sessions=sessions, i18n=i18n)
+    membership = Membership(bot, clock, sessions, owners=settings.admin_ids)
+    dispatcher = Dispatcher(
+        storage=build_storage(settings, sessions),
+        disable_fsm=True,  # setup_middlewares runs it inside the update's transaction
+        settings=settings,
+        clock=clock,
+        sessions=sessions,
+        i18n=i18n,
+        membership=membership,
+    )
     transactions = setup_middlewares(dispatcher, sessions, i18n)
     dispatcher.include_routers(*get_routers())
+    scheduler = build_scheduler()
+    delivery = Delivery(
+        bot=bot,
+        sessions=sessions,
+        clock=clock,
+        scheduler=scheduler,
+        i18n=i18n,
+        limiter=limiter or InMemoryLimiter(RateLimits(per_second=settings.send_rate)),
+        default_locale=settings.default_locale,
+    )
+    dispatcher["delivery"] = delivery
     return App(
         settings=settings,
         clock=clock,
@@ -223,8 +252,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         engine=engine,
         sessions=sessions,
         i18n=i18n,
-        scheduler=build_scheduler(),
+        scheduler=scheduler,
         web=build_web_app(health),
         health=health,
         transactions=transactions,
+        delivery=delivery,
     )

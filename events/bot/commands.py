@@ -25,7 +25,14 @@ class Command:
 COMMANDS = (
     Command("start", N_("What this bot does")),
     Command("help", N_("All commands"), group=True),
+    Command("new", N_("Create an event")),
+    Command("cancel", N_("Stop what you are doing")),
     Command("language", N_("Choose your language")),
+    Command("hosts", N_("Hosts of the groups you manage")),
+    Command("addhost", N_("Make the person you reply to a host"), private=False, group=True),
+    Command(
+        "removehost", N_("Take host rights from the person you reply to"), private=False, group=True
+    ),
 )
 
 

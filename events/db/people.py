@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from aiogram.types import User
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.db.models import Person
+from events.db.upsert import insert
 
 
 async def get_or_create_person(session: AsyncSession, user: User) -> Person:
@@ -17,9 +16,8 @@ async def get_or_create_person(session: AsyncSession, user: User) -> Person:
     """
     person = await session.get(Person, user.id)
     if person is None:
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
         await session.execute(
-            insert(Person)
+            insert(session, Person)
             .values(
                 id=user.id,
                 first_name=user.first_name,

@@ -79,10 +79,11 @@ async def test_help_in_a_group_points_to_the_private_chat(
     host = emulator.user("Rina", language_code="id")
     group = emulator.group("Lingkar Tenang", members=[host], creator=host)
     await emulator.add_bot_to_group(group, by=host)
+    await group.wait_for_message(contains="/addhost")  # the bot's hello
 
     await host.send("/help@events_test_bot", chat=group)
 
-    answer = await group.wait_for_message(contains="@events_test_bot")
+    answer = await host.wait_for_message(chat=group)
     assert "Buka obrolan pribadi denganku (@events_test_bot)" in answer.text
     assert "/help" in answer.text
     assert "/language" not in answer.text  # a private-chat command
@@ -129,8 +130,13 @@ async def test_command_menu_in_both_languages(emulator: BotAPIEmulator, bot: App
 
     assert ("language", "Pilih bahasa") in emulator.commands("default")
     assert ("language", "Choose your language") in emulator.commands("default", "en")
-    assert emulator.commands("all_group_chats") == [("help", "Semua perintah")]
-    assert emulator.commands("all_group_chats", "en") == [("help", "All commands")]
+    assert [name for name, _ in emulator.commands("all_group_chats")] == [
+        "help",
+        "addhost",
+        "removehost",
+    ]
+    assert ("help", "Semua perintah") in emulator.commands("all_group_chats")
+    assert ("help", "All commands") in emulator.commands("all_group_chats", "en")
 
 
 async def test_text_the_bot_does_not_understand_gets_a_hint(

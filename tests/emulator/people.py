@@ -112,6 +112,12 @@ class Person(_ChatView):
         self._marks[target.id] = message.message_id
         return message
 
+    async def send_document(self, name: str, content: bytes, *, caption: str = "") -> Message:
+        """Send a file to the bot in the private chat (not text: what a wizard must refuse)."""
+        message = self.emu.inject_document(self.record, self.chat, name, content, caption)
+        self._marks[self.chat.id] = message.message_id
+        return message
+
     async def reply_to(self, message: Message, text: str) -> Message:
         """Reply to ``message`` in its chat."""
         return await self.send(text, reply_to=message)

@@ -497,6 +497,25 @@ class BotAPIEmulator:
         self._deliver("message", message)
         return message
 
+    def inject_document(
+        self, user: UserRecord, chat: Chat, name: str, content: bytes, caption: str = ""
+    ) -> Message:
+        """A person sends a file (with an optional caption) in their private chat with the bot."""
+        if not chat.is_private:
+            raise AssertionError("files are only sent to the bot in private here")
+        self._unblock_now(user)
+        user.started = True
+        message = self.world.add_message(
+            chat,
+            user,
+            kind=MessageKind.DOCUMENT,
+            document=self.world.store_file(name, content),
+            text=caption,
+            entities=detect_entities(caption) if caption else [],
+        )
+        self._deliver("message", message)
+        return message
+
     def inject_edit(self, user: UserRecord, message: Message, text: str) -> Message:
         """A person edits their own message: an ``edited_message`` update."""
         if message.sender is not user:
@@ -662,6 +681,11 @@ class BotAPIEmulator:
         """The person leaves: status left, a ``left_chat_member`` message."""
         self.set_member_now(group.chat, person.record, Status.LEFT)
         return self._service(group.chat, person.record, left_chat_member=person.record.to_dict())
+
+    async def rename(self, group: Group, title: str, *, by: Person) -> Message:
+        """``by`` changes the group's title: a ``new_chat_title`` message."""
+        group.chat.title = title
+        return self._service(group.chat, by.record, new_chat_title=title)
 
     async def create_topic(self, group: Group, name: str, *, by: Person) -> int:
         """Open a forum topic; returns its ``message_thread_id``."""

@@ -14,9 +14,12 @@ from events.i18n import CatalogueI18n
 def setup_middlewares(
     dispatcher: Dispatcher, sessions: async_sessionmaker[AsyncSession], i18n: CatalogueI18n
 ) -> TransactionMiddleware:
-    """Order matters: the transaction wraps the person's row, which decides the language."""
+    """Order matters: the transaction wraps the person's row, which decides the language, and
+    the wizard's state (aiogram's FSM middleware, so the dispatcher is built with
+    ``disable_fsm=True``): everything an update reads and writes is in its one transaction."""
     transactions = TransactionMiddleware(sessions)
     dispatcher.update.outer_middleware(transactions)
     dispatcher.update.outer_middleware(PersonMiddleware())
     dispatcher.update.outer_middleware(LocaleMiddleware(i18n))
+    dispatcher.update.outer_middleware(dispatcher.fsm)
     return transactions

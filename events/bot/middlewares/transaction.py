@@ -1,9 +1,16 @@
-"""One database transaction per update; replies go out after it commits."""
+"""One database transaction per update; replies go out after it commits.
+
+Code that may run inside an update without being handed its session (the FSM storage, the
+membership checks) joins the update's transaction through :func:`unit_of_work`: on SQLite a
+second connection opened by the same task would wait for the write lock its own update holds.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -11,6 +18,41 @@ from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from events.bot.replies import Replies
+
+# The session of the update being handled, with the task handling it: a task spawned during
+# the update inherits the variable but must not share the session.
+_update: ContextVar[tuple[asyncio.Task[Any] | None, AsyncSession] | None] = ContextVar(
+    "update_session", default=None
+)
+
+
+@contextmanager
+def handling_update(session: AsyncSession) -> Iterator[None]:
+    """Mark ``session`` as the transaction of the update this task is handling."""
+    token = _update.set((asyncio.current_task(), session))
+    try:
+        yield
+    finally:
+        _update.reset(token)
+
+
+def update_session() -> AsyncSession | None:
+    """The session of the update this very task is handling, if any."""
+    current = _update.get()
+    if current is None or current[0] is not asyncio.current_task():
+        return None
+    return current[1]
+
+
+@asynccontextmanager
+async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """The update's own session while an update is handled, else a short transaction."""
+    session = update_session()
+    if session is not None:
+        yield session
+        return
+    async with sessions() as session, session.begin():
+        yield session
 
 
 class TransactionMiddleware(BaseMiddleware):
@@ -33,7 +75,8 @@ class TransactionMiddleware(BaseMiddleware):
             data["replies"] = replies
             async with self.sessions() as session, session.begin():
                 data["session"] = session
-                result = await handler(event, data)
+                with handling_update(session):
+                    result = await handler(event, data)
             bot: Bot = data["bot"]
             await replies.send(bot)
             return result

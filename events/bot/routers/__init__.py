@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from events.bot.routers import errors, fallback, language, start
+from events.bot.routers import community, errors, fallback, hosts, language, start, wizard
 
 
 def get_routers() -> list[Router]:
     """Fresh routers each time: a process may build more than one bot (tests, the sandbox)."""
+    # The wizard comes first: a command typed in the middle of it asks before leaving it.
     # The fallback comes last: it answers whatever no other router took.
-    return [module.build_router() for module in (errors, start, language, fallback)]
+    order = (errors, wizard, start, language, community, hosts, fallback)
+    return [module.build_router() for module in order]

@@ -1,0 +1,1 @@
+"""Rules with no Telegram and no SQL."""
