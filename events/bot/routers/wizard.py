@@ -24,8 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.bot.callbacks import PinCallback, WizardAction, WizardCallback
 from events.bot.keyboards import pin_keyboard, wizard_keyboard
 from events.bot.membership import Membership
+from events.bot.posts import render_post
 from events.bot.render import KIND_NAMES, PLACE_NAMES, Announcement
 from events.bot.replies import Replies
+from events.bot.routers.community import group_post
 from events.bot.routers.hosts import explain_hosting
 from events.bot.states import STEPS, NewEvent
 from events.clock import Clock
@@ -558,13 +560,10 @@ async def publish(
     session.add(event)
     await session.flush()
     username = (await wizard.bot.me()).username or ""
-    with wizard.i18n.use_locale(community.locale):
-        post = Announcement.of_event(event).render(community.locale, username)
+    post, markup = render_post(event, community, wizard.i18n, username)
     try:
         # Sent inside the transaction: without its post the event is not published.
-        sent = await wizard.bot.send_message(
-            community.id, post, message_thread_id=community.thread_id
-        )
+        sent = await wizard.bot(group_post(community, post, reply_markup=markup))
     except TelegramForbiddenError:
         await session.delete(event)
         community.active = False
