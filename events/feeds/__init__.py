@@ -1,0 +1,1 @@
+"""Calendar feeds: iCalendar files built from events, served behind secret tokens."""
