@@ -1,0 +1,159 @@
+"""RSVPs in the database: answers, counts, the waitlist and promotions.
+
+Every change runs with the event's row locked (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite
+the transaction's ``BEGIN IMMEDIATE`` already holds the only write lock), so counting the seats
+and taking one are a single step: however many answers arrive at once, the number going never
+exceeds the capacity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from events.db.models import Event, EventStatus, Rsvp, RsvpStatus
+from events.domain.rsvp import Counts, free_seats, landing
+
+if TYPE_CHECKING:
+    from events.delivery import Delivery
+
+
+def promotion_key(event_id: int, generation: int) -> str:
+    """CONTRACT §3: ``promotion:<event>:<rsvp generation>``."""
+    return f"promotion:{event_id}:{generation}"
+
+
+async def lock_event(session: AsyncSession, event_id: int) -> Event | None:
+    """The event, its row locked until the transaction ends (fresh from the database)."""
+    statement = (
+        select(Event)
+        .where(Event.id == event_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def counts(session: AsyncSession, event_id: int) -> Counts:
+    statement = (
+        select(Rsvp.status, func.count()).where(Rsvp.event_id == event_id).group_by(Rsvp.status)
+    )
+    found = {RsvpStatus(status): number for status, number in (await session.execute(statement))}
+    return Counts(
+        going=found.get(RsvpStatus.GOING, 0),
+        maybe=found.get(RsvpStatus.MAYBE, 0),
+        waitlisted=found.get(RsvpStatus.WAITLISTED, 0),
+        declined=found.get(RsvpStatus.DECLINED, 0),
+    )
+
+
+async def rsvp_of(session: AsyncSession, event_id: int, person_id: int) -> Rsvp | None:
+    statement = select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.person_id == person_id)
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def statuses_of(session: AsyncSession, person_id: int) -> dict[int, RsvpStatus]:
+    """The person's answer to every event they answered, by event id."""
+    statement = select(Rsvp.event_id, Rsvp.status).where(Rsvp.person_id == person_id)
+    return {event_id: RsvpStatus(status) for event_id, status in await session.execute(statement)}
+
+
+async def waitlist_position(session: AsyncSession, rsvp: Rsvp) -> int | None:
+    """1 for the first in line; None when not waiting."""
+    if rsvp.status is not RsvpStatus.WAITLISTED or rsvp.position is None:
+        return None
+    statement = select(func.count()).where(
+        Rsvp.event_id == rsvp.event_id,
+        Rsvp.status == RsvpStatus.WAITLISTED,
+        Rsvp.position <= rsvp.position,
+    )
+    return int((await session.scalar(statement)) or 0)
+
+
+async def _next_position(session: AsyncSession, event_id: int) -> int:
+    highest = await session.scalar(select(func.max(Rsvp.position)).where(Rsvp.event_id == event_id))
+    return int(highest or 0) + 1
+
+
+async def _going(session: AsyncSession, event_id: int) -> int:
+    statement = select(func.count()).where(
+        Rsvp.event_id == event_id, Rsvp.status == RsvpStatus.GOING
+    )
+    return int((await session.scalar(statement)) or 0)
+
+
+@dataclass
+class Outcome:
+    """What an answer did."""
+
+    status: RsvpStatus
+    changed: bool
+    position: int | None = None  # place on the waitlist, when waiting
+    promoted: list[int] = field(default_factory=list)  # people who got a seat because of it
+
+
+async def answer(
+    session: AsyncSession, event: Event, person_id: int, wanted: RsvpStatus, delivery: Delivery
+) -> Outcome:
+    """Record a person's answer; ``event`` must come from :func:`lock_event` in this transaction.
+
+    A seat freed by someone who stops going goes to the first person waiting, in the same
+    transaction, with a promotion message queued for them.
+    """
+    rsvp = await rsvp_of(session, event.id, person_id)
+    current = rsvp.status if rsvp is not None else None
+    going = await _going(session, event.id)
+    status = landing(current, wanted, going, event.capacity)
+    if rsvp is not None and status is current:
+        return Outcome(status, False, await waitlist_position(session, rsvp))
+    position = await _next_position(session, event.id)
+    if rsvp is None:
+        rsvp = Rsvp(event_id=event.id, person_id=person_id, status=status, position=position)
+        session.add(rsvp)
+    else:
+        rsvp.status, rsvp.position = status, position
+    await session.flush()
+    promoted: list[int] = []
+    if current is RsvpStatus.GOING:
+        promoted = await promote_waitlisted(session, event, delivery)
+    return Outcome(status, True, await waitlist_position(session, rsvp), promoted)
+
+
+async def promote_waitlisted(session: AsyncSession, event: Event, delivery: Delivery) -> list[int]:
+    """Give free seats to the people waiting, first come first served; queue one message for
+    each (``promotion:<event>:<generation>``). Returns their ids.
+
+    For the host side too: call it after raising an event's capacity, in the same transaction.
+    """
+    locked = await lock_event(session, event.id)
+    if locked is None or locked.status is not EventStatus.PUBLISHED:
+        return []
+    going = await _going(session, locked.id)
+    waiting_count = await session.scalar(
+        select(func.count()).where(Rsvp.event_id == locked.id, Rsvp.status == RsvpStatus.WAITLISTED)
+    )
+    seats = free_seats(going, locked.capacity, int(waiting_count or 0))
+    if seats == 0:
+        return []
+    statement = (
+        select(Rsvp)
+        .where(Rsvp.event_id == locked.id, Rsvp.status == RsvpStatus.WAITLISTED)
+        .order_by(Rsvp.position, Rsvp.id)
+        .limit(seats)
+    )
+    promoted = list((await session.scalars(statement)).all())
+    for rsvp in promoted:
+        rsvp.status = RsvpStatus.GOING
+        rsvp.generation += 1
+    await session.flush()
+    for rsvp in promoted:
+        await delivery.enqueue(
+            session,
+            person_id=rsvp.person_id,
+            key=promotion_key(locked.id, rsvp.generation),
+            expires_at=locked.starts_at,
+        )
+    return [rsvp.person_id for rsvp in promoted]

@@ -1,0 +1,93 @@
+"""Events published the fast way: the row written directly, the group post sent by the bot's own
+rendering, as the wizard does at the end (tests/e2e/test_wizard.py covers the wizard itself)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from events.app import App
+from events.bot.posts import render_post
+from events.bot.routers.community import group_post
+from events.db.models import (
+    Community,
+    Event,
+    EventKind,
+    EventStatus,
+    Place,
+    Rsvp,
+    RsvpStatus,
+)
+from tests.e2e.conftest import BOT_USERNAME
+from tests.emulator import BotAPIEmulator, Message
+
+LINK = "https://meet.example.org/lingkar-rahasia"
+
+
+@dataclass(frozen=True)
+class Published:
+    id: int
+    post: Message
+
+
+async def publish(
+    app: App,
+    emulator: BotAPIEmulator,
+    community_id: int,
+    *,
+    title: str = "Lingkar Dukungan",
+    capacity: int | None = None,
+    place: Place = Place.ONLINE,
+    starts_in: timedelta = timedelta(days=3),
+    kind: EventKind = EventKind.WEBINAR,
+) -> Published:
+    async with app.sessions() as session, session.begin():
+        community = await session.get(Community, community_id)
+        assert community is not None
+        starts_at = app.clock.now() + starts_in
+        event = Event(
+            community_id=community_id,
+            kind=kind,
+            title=title,
+            description="Sesi berbagi yang aman.",
+            timezone="Asia/Jakarta",
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=1),
+            place=place,
+            location="Rumah Teduh" if place is not Place.ONLINE else None,
+            join_link=LINK if place is not Place.IN_PERSON else None,
+            capacity=capacity,
+            status=EventStatus.PUBLISHED,
+        )
+        session.add(event)
+        await session.flush()
+        with app.i18n.context():
+            text, markup = render_post(event, community, app.i18n, BOT_USERNAME)
+        sent = await app.bot(group_post(community, text, reply_markup=markup))
+        event.announcement_chat_id = sent.chat.id
+        event.announcement_message_id = sent.message_id
+        event_id = event.id
+    post = emulator.message(sent.chat.id, sent.message_id)
+    assert post is not None
+    return Published(event_id, post)
+
+
+async def answers(app: App, event_id: int) -> dict[int, tuple[RsvpStatus, int | None]]:
+    """person id -> (status, position)."""
+    async with app.sessions() as session:
+        rows = await session.execute(
+            select(Rsvp.person_id, Rsvp.status, Rsvp.position).where(Rsvp.event_id == event_id)
+        )
+        return {person: (RsvpStatus(status), position) for person, status, position in rows}
+
+
+async def count_status(app: App, event_id: int, status: RsvpStatus) -> int:
+    async with app.sessions() as session:
+        return int(
+            await session.scalar(
+                select(func.count()).where(Rsvp.event_id == event_id, Rsvp.status == status)
+            )
+            or 0
+        )
