@@ -31,16 +31,22 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from events.bot.cards import render_promotion
 from events.bot.commands import register_menu
 from events.bot.membership import Membership
 from events.bot.middlewares import setup_middlewares
 from events.bot.middlewares.transaction import TransactionMiddleware
+from events.bot.notices import render_notice
+from events.bot.occurrences import Occurrences
+from events.bot.posts import InMemoryPostUpdater, PostUpdater
 from events.bot.routers import get_routers
 from events.bot.storage import build_storage
 from events.clock import Clock
 from events.config import ENV_PREFIX, ConfigError, Settings
 from events.db.engine import create_engine, create_sessionmaker
 from events.delivery import Delivery, InMemoryLimiter, Limiter, RateLimits
+from events.feeds.tokens import feed_secret
+from events.feeds.web import Feeds, username_of
 from events.i18n import CatalogueI18n, build_i18n
 from events.scheduling import build_scheduler
 from events.web import build_web_app
@@ -68,6 +74,8 @@ class App:
     health: Health
     transactions: TransactionMiddleware
     delivery: Delivery
+    posts: PostUpdater | None = None  # keeps group posts' counts current
+    occurrences: Occurrences | None = None  # creates the occurrences of recurring events
     http_port: int | None = None  # the port the web server listens on, once it does
     _main: asyncio.Task[None] | None = field(default=None, repr=False)
     _background: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
@@ -115,6 +123,8 @@ class App:
             log.info("running as @%s", me.username)
             await drop_webhook(self.bot)
             await self.delivery.start()
+            if self.occurrences is not None:
+                self.occurrences.start()
             await self.dispatcher.start_polling(
                 self.bot,
                 allowed_updates=ALLOWED_UPDATES,
@@ -146,6 +156,10 @@ class App:
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        if self.occurrences is not None:
+            await self.occurrences.stop()
+        if self.posts is not None:
+            await self.posts.stop()
         await self.delivery.stop(timeout=DRAIN_TIMEOUT)  # sends in flight finish
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -243,7 +257,23 @@ def build_app(
         limiter=limiter or InMemoryLimiter(RateLimits(per_second=settings.send_rate)),
         default_locale=settings.default_locale,
     )
+    delivery.register("promotion", render_promotion)
+    delivery.register("notice", render_notice)
     dispatcher["delivery"] = delivery
+    occurrences = Occurrences(
+        bot=bot, sessions=sessions, clock=clock, i18n=i18n, scheduler=scheduler
+    )
+    posts = InMemoryPostUpdater(bot=bot, sessions=sessions, i18n=i18n, limiter=delivery.limiter)
+    dispatcher["posts"] = posts
+    feeds = Feeds(
+        sessions=sessions,
+        clock=clock,
+        secret=feed_secret(settings.token),
+        public_url=settings.public_url or f"http://{settings.http_host}:{settings.http_port}",
+        bot_username=username_of(bot),
+        default_locale=settings.default_locale,
+    )
+    dispatcher["feeds"] = feeds
     return App(
         settings=settings,
         clock=clock,
@@ -253,8 +283,10 @@ def build_app(
         sessions=sessions,
         i18n=i18n,
         scheduler=scheduler,
-        web=build_web_app(health),
+        web=build_web_app(health, feeds),
         health=health,
         transactions=transactions,
         delivery=delivery,
+        posts=posts,
+        occurrences=occurrences,
     )

@@ -2,17 +2,19 @@
 
 Babel supplies day and month names; the patterns are explicit so the output is exactly
 ``Sabtu, 5 Desember 2026 pukul 19.00 WIB`` / ``Saturday, 5 December 2026 at 7:00 PM WIB``,
-with plain spaces only. Duration and relative words live in the small tables below.
+with plain spaces only. The words around the numbers come from the catalogues.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from gettext import GNUTranslations
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format
 
+from events.i18n import catalogues
 from events.zones import INDONESIAN_ABBREVIATIONS
 
 LOCALES = ("id", "en")
@@ -23,65 +25,33 @@ DAY_WORDS_AFTER = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
-class _Words:
-    """The date and time words of one locale."""
+class _Patterns:
+    """Babel patterns of one locale: data about the calendar, not words to translate."""
 
-    date: str  # Babel pattern
+    date: str
     day_month: str
     short_date: str
     time: str
-    at: str  # between a date and a time
-    day: tuple[str, str]  # singular, plural
-    hour: tuple[str, str]
-    minute: tuple[str, str]
-    hour_short: tuple[str, str]
-    minute_short: tuple[str, str]
-    now: str
-    future: str
-    past: str
-    tomorrow: str
-    day_after_tomorrow: str
-    yesterday: str
 
 
-_WORDS: dict[str, _Words] = {
-    "id": _Words(
-        date="EEEE, d MMMM y",
-        day_month="EEEE, d MMMM",
-        short_date="EEE, d MMM",
-        time="HH.mm",
-        at="pukul",
-        day=("hari", "hari"),
-        hour=("jam", "jam"),
-        minute=("menit", "menit"),
-        hour_short=("jam", "jam"),
-        minute_short=("menit", "menit"),
-        now="sekarang",
-        future="dalam {}",
-        past="{} yang lalu",
-        tomorrow="besok",
-        day_after_tomorrow="lusa",
-        yesterday="kemarin",
+_PATTERNS: dict[str, _Patterns] = {
+    "id": _Patterns(
+        date="EEEE, d MMMM y", day_month="EEEE, d MMMM", short_date="EEE, d MMM", time="HH.mm"
     ),
-    "en": _Words(
-        date="EEEE, d MMMM y",
-        day_month="EEEE, d MMMM",
-        short_date="EEE, d MMM",
-        time="h:mm a",
-        at="at",
-        day=("day", "days"),
-        hour=("hour", "hours"),
-        minute=("minute", "minutes"),
-        hour_short=("h", "h"),
-        minute_short=("min", "min"),
-        now="now",
-        future="in {}",
-        past="{} ago",
-        tomorrow="tomorrow",
-        day_after_tomorrow="the day after tomorrow",
-        yesterday="yesterday",
+    "en": _Patterns(
+        date="EEEE, d MMMM y", day_month="EEEE, d MMMM", short_date="EEE, d MMM", time="h:mm a"
     ),
 }
+
+
+def _words(locale: str | None) -> GNUTranslations:
+    """The catalogue of ``locale``: every word around the numbers comes from it."""
+    return catalogues()[_locale(locale)]
+
+
+def _at(date: str, time: str, locale: str | None) -> str:
+    # Translators: a date, then a time of that date: "Sabtu, 5 Desember 2026 pukul 19.00 WIB".
+    return _words(locale).gettext("{date} at {time}").format(date=date, time=time)
 
 
 def _locale(locale: str | None) -> str:
@@ -120,25 +90,24 @@ def zone_abbreviation(zone: str, at: datetime) -> str:
 
 def format_time(instant: datetime, zone: str, locale: str) -> str:
     """ "19.00 WIB" / "7:00 PM WIB"."""
-    words = _WORDS[_locale(locale)]
     local = _local(instant, zone)
-    return f"{_babel(local, words.time, _locale(locale))} {zone_abbreviation(zone, instant)}"
+    time = _babel(local, _PATTERNS[_locale(locale)].time, _locale(locale))
+    return f"{time} {zone_abbreviation(zone, instant)}"
 
 
 def format_date(instant: datetime, zone: str, locale: str) -> str:
     """ "Sabtu, 5 Desember 2026" / "Saturday, 5 December 2026"."""
-    return _babel(_local(instant, zone), _WORDS[_locale(locale)].date, _locale(locale))
+    return _babel(_local(instant, zone), _PATTERNS[_locale(locale)].date, _locale(locale))
 
 
 def format_short_date(instant: datetime, zone: str, locale: str) -> str:
     """ "Sab, 5 Des" / "Sat, 5 Dec"."""
-    return _babel(_local(instant, zone), _WORDS[_locale(locale)].short_date, _locale(locale))
+    return _babel(_local(instant, zone), _PATTERNS[_locale(locale)].short_date, _locale(locale))
 
 
 def format_datetime(instant: datetime, zone: str, locale: str) -> str:
     """ "Sabtu, 5 Desember 2026 pukul 19.00 WIB" / "Saturday, 5 December 2026 at 7:00 PM WIB"."""
-    words = _WORDS[_locale(locale)]
-    return f"{format_date(instant, zone, locale)} {words.at} {format_time(instant, zone, locale)}"
+    return _at(format_date(instant, zone, locale), format_time(instant, zone, locale), locale)
 
 
 def format_datetime_for(instant: datetime, event_zone: str, viewer_zone: str, locale: str) -> str:
@@ -156,14 +125,10 @@ def format_datetime_for(instant: datetime, event_zone: str, viewer_zone: str, lo
     viewer_time = format_time(instant, viewer_zone, locale)
     if viewer_local.date() == event_local.date():
         return f"{shown} / {viewer_time}"
-    words = _WORDS[_locale(locale)]
-    pattern = words.day_month if viewer_local.year == event_local.year else words.date
+    patterns = _PATTERNS[_locale(locale)]
+    pattern = patterns.day_month if viewer_local.year == event_local.year else patterns.date
     viewer_date = _babel(viewer_local, pattern, _locale(locale))
-    return f"{shown} / {viewer_date} {words.at} {viewer_time}"
-
-
-def _count(amount: int, names: tuple[str, str]) -> str:
-    return f"{amount} {names[0] if amount == 1 else names[1]}"
+    return f"{shown} / {_at(viewer_date, viewer_time, locale)}"
 
 
 def _whole_minutes(delta: timedelta) -> int:
@@ -176,30 +141,40 @@ def format_duration(delta: timedelta, locale: str) -> str:
 
     Rounded to the minute; the sign is ignored.
     """
-    words = _WORDS[_locale(locale)]
+    words = _words(locale)
     days, minutes = divmod(_whole_minutes(delta), 24 * 60)
     hours, minutes = divmod(minutes, 60)
     parts = []
     if days:
-        parts.append(_count(days, words.day))
+        parts.append(words.ngettext("{count} day", "{count} days", days).format(count=days))
     if hours:
-        parts.append(_count(hours, words.hour_short))
+        # Translators: hours of a duration, short: "1 h 30 min".
+        parts.append(words.ngettext("{count} h", "{count} h", hours).format(count=hours))
     if minutes or not parts:
-        parts.append(_count(minutes, words.minute_short))
+        # Translators: minutes of a duration, short: "1 h 30 min".
+        parts.append(words.ngettext("{count} min", "{count} min", minutes).format(count=minutes))
     return " ".join(parts)
 
 
-def _amount(minutes: int, words: _Words) -> str:
+def _hours(count: int, words: GNUTranslations) -> str:
+    return words.ngettext("{count} hour", "{count} hours", count).format(count=count)
+
+
+def _minutes(count: int, words: GNUTranslations) -> str:
+    return words.ngettext("{count} minute", "{count} minutes", count).format(count=count)
+
+
+def _amount(minutes: int, words: GNUTranslations) -> str:
     """A rounded amount of time: minutes under an hour, then hours and 5-minute steps, then
     whole hours from 3 hours on."""
     if minutes < 60:
-        return _count(max(minutes, 1), words.minute)
+        return _minutes(max(minutes, 1), words)
     if minutes < 180:
         hours, rest = divmod(5 * round(minutes / 5), 60)
         if rest:
-            return f"{_count(hours, words.hour)} {_count(rest, words.minute)}"
-        return _count(hours, words.hour)
-    return _count(round(minutes / 60), words.hour)
+            return f"{_hours(hours, words)} {_minutes(rest, words)}"
+        return _hours(hours, words)
+    return _hours(round(minutes / 60), words)
 
 
 def format_relative(instant: datetime, now: datetime, zone: str, locale: str) -> str:
@@ -211,19 +186,22 @@ def format_relative(instant: datetime, now: datetime, zone: str, locale: str) ->
     5 (under 3 hours) or whole hours: "dalam 15 menit", "dalam 1 jam 30 menit", "dalam 5 jam".
     The past mirrors it: "15 menit yang lalu" / "15 minutes ago", "kemarin" / "yesterday".
     """
-    words = _WORDS[_locale(locale)]
+    words = _words(locale)
     delta = _local(instant, "UTC") - _local(now, "UTC")
     if abs(delta) < timedelta(minutes=1):
-        return words.now
+        return words.gettext("now")
     days = (_local(instant, zone).date() - _local(now, zone).date()).days
     if days and abs(delta) >= DAY_WORDS_AFTER:
         if days == 1:
-            return words.tomorrow
+            return words.gettext("tomorrow")
         if days == 2:
-            return words.day_after_tomorrow
+            return words.gettext("the day after tomorrow")
         if days == -1:
-            return words.yesterday
-        amount = _count(abs(days), words.day)
+            return words.gettext("yesterday")
+        count = abs(days)
+        amount = words.ngettext("{count} day", "{count} days", count).format(count=count)
     else:
         amount = _amount(_whole_minutes(delta), words)
-    return (words.future if delta > timedelta(0) else words.past).format(amount)
+    if delta > timedelta(0):
+        return words.gettext("in {amount}").format(amount=amount)
+    return words.gettext("{amount} ago").format(amount=amount)

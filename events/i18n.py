@@ -6,6 +6,7 @@ so a stale ``.mo`` can never be shipped or loaded.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import io
 from collections.abc import Iterator
@@ -67,16 +68,22 @@ class CatalogueI18n(I18n):
             I18n.reset_current(token)
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
-        translations: dict[str, gettext.GNUTranslations] = {}
-        for locale in LOCALES:
-            po_path = self.path / locale / "LC_MESSAGES" / f"{self.domain}.po"
-            with po_path.open("rb") as po:
-                catalog = read_po(po, locale=locale, domain=self.domain)
-            compiled = io.BytesIO()
-            write_mo(compiled, catalog)
-            compiled.seek(0)
-            translations[locale] = gettext.GNUTranslations(compiled)
-        return translations
+        return dict(catalogues())
+
+
+@functools.cache
+def catalogues() -> dict[str, gettext.GNUTranslations]:
+    """Every locale's catalogue, compiled from its ``.po`` once per process."""
+    translations: dict[str, gettext.GNUTranslations] = {}
+    for locale in LOCALES:
+        po_path = locales_dir() / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+        with po_path.open("rb") as po:
+            catalog = read_po(po, locale=locale, domain=DOMAIN)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)
+        compiled.seek(0)
+        translations[locale] = gettext.GNUTranslations(compiled)
+    return translations
 
 
 def build_i18n(default_locale: str) -> CatalogueI18n:

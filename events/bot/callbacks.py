@@ -11,6 +11,12 @@ class LanguageCallback(CallbackData, prefix="lang"):
     locale: str
 
 
+class GroupLanguageCallback(CallbackData, prefix="glang"):
+    """The language of a group, chosen by one of its admins."""
+
+    locale: str
+
+
 class WizardAction(StrEnum):
     PICK = "p"  # a choice at the current step; the value says which
     BACK = "b"
@@ -29,6 +35,24 @@ class WizardCallback(CallbackData, prefix="w"):
     action: WizardAction
     step: str  # the step the button belongs to: a button of an earlier step no longer works
     value: str = ""
+
+
+class ManageAction(StrEnum):
+    LIST = "l"  # back to /myevents
+    OPEN = "o"  # one event and what can be done with it
+    EDIT = "e"
+    CANCEL = "c"  # asks for a reason first
+    SKIP_REASON = "s"  # cancel without a reason
+    KEEP = "k"  # do not cancel after all
+    DUPLICATE = "d"
+    ATTENDEES = "a"
+
+
+class ManageCallback(CallbackData, prefix="m"):
+    """A host's button in /myevents; the event is reloaded and the presser checked every time."""
+
+    action: ManageAction
+    event_id: int = 0
 
 
 class PinCallback(CallbackData, prefix="pin"):
@@ -51,3 +75,64 @@ class RsvpCallback(CallbackData, prefix="r"):
 
     event_id: int
     answer: RsvpAnswer
+
+
+class CardCallback(CallbackData, prefix="card"):
+    """Open an event's card in the private chat (from /events, /my, a promotion message)."""
+
+    event_id: int
+
+
+class LinkCallback(CallbackData, prefix="link"):
+    """Get the link: the join link of an online event, for people going."""
+
+    event_id: int
+
+
+class EventsPageCallback(CallbackData, prefix="evp"):
+    """A page of /events."""
+
+    page: int
+
+
+class TimezoneCallback(CallbackData, prefix="tz"):
+    """A person's own time zone; an empty zone means "another one, I will type it"."""
+
+    zone: str = ""
+
+
+class CalendarAction(StrEnum):
+    NEW_LINK = "n"  # revoke the person's feed link and make a new one
+    DISCREET = "d"  # discreet titles on or off
+    ADD = "a"  # an event's .ics file and Google Calendar link (event_id)
+    NEW_COMMUNITY_LINK = "c"  # an admin renews a community's feed link (community_id)
+
+
+class CalendarCallback(CallbackData, prefix="cal"):
+    """/calendar's buttons, and Add to calendar on an event card."""
+
+    action: CalendarAction
+    event_id: int = 0
+    community_id: int = 0
+
+
+class AskCallback(CallbackData, prefix="ask"):
+    """Ask anonymously: a question to a Q&A session."""
+
+    event_id: int
+
+
+class QuestionAction(StrEnum):
+    ANSWERED = "a"  # the host marks it answered
+    WITHDRAW = "w"  # the author takes it back
+
+
+class QuestionCallback(CallbackData, prefix="q"):
+    action: QuestionAction
+    question_id: int
+
+
+class QuestionsCallback(CallbackData, prefix="qs"):
+    """A host opens the questions of one session."""
+
+    event_id: int

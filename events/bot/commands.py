@@ -25,9 +25,16 @@ class Command:
 COMMANDS = (
     Command("start", N_("What this bot does")),
     Command("help", N_("All commands"), group=True),
+    Command("events", N_("Upcoming events of your groups"), group=True),
+    Command("my", N_("Your events and answers")),
+    Command("ask", N_("Ask a Q&A session a question, anonymously")),
+    Command("questions", N_("Questions to the Q&A sessions you host")),
     Command("new", N_("Create an event")),
+    Command("myevents", N_("Events you host: edit, cancel, attendees")),
+    Command("calendar", N_("Your events in your calendar app")),
     Command("cancel", N_("Stop what you are doing")),
-    Command("language", N_("Choose your language")),
+    Command("language", N_("Choose your language"), group=True),
+    Command("timezone", N_("Choose your time zone")),
     Command("hosts", N_("Hosts of the groups you manage")),
     Command("addhost", N_("Make the person you reply to a host"), private=False, group=True),
     Command(

@@ -9,7 +9,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from events.bot.callbacks import (
+    AskCallback,
+    CalendarAction,
+    CalendarCallback,
+    CardCallback,
+    EventsPageCallback,
+    GroupLanguageCallback,
     LanguageCallback,
+    LinkCallback,
     PinCallback,
     RemoveHostCallback,
     RsvpAnswer,
@@ -23,10 +30,12 @@ from events.i18n import N_
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 
 
-def language_keyboard() -> InlineKeyboardMarkup:
+def language_keyboard(*, group: bool = False) -> InlineKeyboardMarkup:
+    """The languages, each in its own name: a person's, or (``group``) the group's."""
     builder = InlineKeyboardBuilder()
     for locale, name in LANGUAGE_NAMES.items():
-        builder.button(text=name, callback_data=LanguageCallback(locale=locale))
+        choice = GroupLanguageCallback if group else LanguageCallback
+        builder.button(text=name, callback_data=choice(locale=locale))
     return builder.as_markup()
 
 
@@ -87,3 +96,76 @@ def rsvp_buttons(builder: InlineKeyboardBuilder, event_id: int) -> None:
     """The three answers, in the current gettext locale (the group's in a group post)."""
     for answer, label in RSVP_LABELS.items():
         builder.button(text=_(label), callback_data=RsvpCallback(event_id=event_id, answer=answer))
+
+
+def card_keyboard(
+    event_id: int, *, answers: bool, link: bool, ask: bool = False
+) -> InlineKeyboardMarkup | None:
+    """An event card's buttons: the three answers while they are open, Get the link for people
+    going to an online event, Ask anonymously for people going to a Q&A session."""
+    builder = InlineKeyboardBuilder()
+    if answers:
+        rsvp_buttons(builder, event_id)
+    sizes = [3] if answers else []
+    if link:
+        builder.button(text=_("Get the link"), callback_data=LinkCallback(event_id=event_id))
+        sizes.append(1)
+    if ask:
+        builder.button(text=_("Ask anonymously"), callback_data=AskCallback(event_id=event_id))
+        sizes.append(1)
+    if not sizes:
+        return None
+    builder.adjust(*sizes)
+    return builder.as_markup()
+
+
+def event_list_keyboard(
+    items: Sequence[tuple[str, int]], *, page: int | None = None, more: bool = False
+) -> InlineKeyboardMarkup | None:
+    """One button per event (label, event id) opening its card; with ``page``, Previous/Next."""
+    builder = InlineKeyboardBuilder()
+    for label, event_id in items:
+        builder.button(text=label, callback_data=CardCallback(event_id=event_id))
+    builder.adjust(1)
+    if page is not None:
+        navigation = InlineKeyboardBuilder()
+        if page > 0:
+            navigation.button(text=_("‹ Previous"), callback_data=EventsPageCallback(page=page - 1))
+        if more:
+            navigation.button(text=_("Next ›"), callback_data=EventsPageCallback(page=page + 1))
+        builder.attach(navigation)
+    markup = builder.as_markup()
+    return markup if markup.inline_keyboard else None
+
+
+def calendar_keyboard(
+    *, discreet: bool, communities: Sequence[tuple[str, int]] = ()
+) -> InlineKeyboardMarkup:
+    """/calendar: New link, Discreet titles with a tick while they are on, and for an admin
+    New link of each community feed (title, community id)."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("New link"), callback_data=CalendarCallback(action=CalendarAction.NEW_LINK)
+    )
+    label = _("Discreet titles")
+    builder.button(
+        text=f"✅ {label}" if discreet else label,
+        callback_data=CalendarCallback(action=CalendarAction.DISCREET),
+    )
+    for title, community_id in communities:
+        builder.button(
+            text=f"{_('New link')}: {title}",
+            callback_data=CalendarCallback(
+                action=CalendarAction.NEW_COMMUNITY_LINK, community_id=community_id
+            ),
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def add_to_calendar_button(builder: InlineKeyboardBuilder, event_id: int) -> None:
+    """Add to calendar, for an event card: the bot sends the event's .ics file."""
+    builder.button(
+        text=_("Add to calendar"),
+        callback_data=CalendarCallback(action=CalendarAction.ADD, event_id=event_id),
+    )

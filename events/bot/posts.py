@@ -1,20 +1,55 @@
 """The announcement of an event in its community's group: what it says and keeping it current.
 
 Posted when the event is published, in the group's language, with the RSVP buttons; edited when
-the event changes. It names nobody.
+the event changes and as answers come in. It shows counts and names nobody.
+
+Answers can arrive far faster than a group may be written to (CONTRACT §2: an edit of a post at
+least 3 s after the previous one, 20 writes a minute to a group), so the counts are not edited
+in by the tap itself: :class:`PostUpdater` is asked to refresh the post and does it when the
+post's turn comes, reading the counts afresh each time, so the last edit shows the final counts.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy import event as sa_event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from events.bot.keyboards import rsvp_buttons
 from events.bot.render import Announcement
+from events.db.engine import SQLITE_BEGIN_OPTION
 from events.db.models import Community, Event, EventStatus
-from events.i18n import CatalogueI18n, Html
+from events.db.rsvps import counts as count_answers
+from events.delivery.limits import ChatKind, Limiter, holding_turn
+from events.domain.rsvp import Counts
+from events.i18n import CatalogueI18n, Html, html_
+
+log = logging.getLogger(__name__)
+
+EDIT_GAP = 3.0  # CONTRACT §2: seconds between two edits of one post (at scale 1)
+
+
+def counts_line(counts: Counts, capacity: int | None) -> Html:
+    """Going n (of capacity) · maybe m · waitlist w, in the current gettext locale."""
+    if capacity is None:
+        parts = [html_("Going: {going}", going=counts.going)]
+    else:
+        parts = [html_("Going: {going} of {capacity}", going=counts.going, capacity=capacity)]
+    parts.append(html_("Maybe: {maybe}", maybe=counts.maybe))
+    if capacity is not None or counts.waitlisted:
+        parts.append(html_("Waitlist: {waitlisted}", waitlisted=counts.waitlisted))
+    return Html("✋ " + " · ".join(parts))
 
 
 def post_markup(event: Event) -> InlineKeyboardMarkup | None:
@@ -28,20 +63,39 @@ def post_markup(event: Event) -> InlineKeyboardMarkup | None:
 
 
 def render_post(
-    event: Event, community: Community, i18n: CatalogueI18n, bot_username: str
+    event: Event,
+    community: Community,
+    i18n: CatalogueI18n,
+    bot_username: str,
+    counts: Counts | None = None,
 ) -> tuple[Html, InlineKeyboardMarkup | None]:
-    """The post's text and buttons in the community's language."""
+    """The post's text and buttons in the community's language (with ``counts``: the line of
+    counts at the end)."""
     with i18n.use_locale(community.locale):
         text = Announcement.of_event(event).render(community.locale, bot_username)
+        if counts is not None and event.status is EventStatus.PUBLISHED:
+            text = Html(text + "\n\n" + counts_line(counts, event.capacity))
+        if event.status is EventStatus.CANCELLED:
+            text = Html("❌ <b>" + html_("Cancelled") + "</b>\n\n" + text)
         return text, post_markup(event)
 
 
-async def refresh_post(bot: Bot, event: Event, community: Community, i18n: CatalogueI18n) -> None:
-    """Edit the group post to match the event; "not modified" and a deleted post are fine."""
+async def refresh_post(
+    bot: Bot,
+    event: Event,
+    community: Community,
+    i18n: CatalogueI18n,
+    counts: Counts | None = None,
+) -> None:
+    """Edit the group post to match the event; "not modified" and a deleted post are fine.
+
+    Pass the event's ``counts`` (``events.db.rsvps.counts``) to keep them on the post, or ask
+    :class:`PostUpdater` (dispatcher data ``posts``) to do it in the post's turn.
+    """
     if event.announcement_chat_id is None or event.announcement_message_id is None:
         return
     username = (await bot.me()).username or ""
-    text, markup = render_post(event, community, i18n, username)
+    text, markup = render_post(event, community, i18n, username, counts)
     try:
         await bot.edit_message_text(
             text,
@@ -52,3 +106,144 @@ async def refresh_post(bot: Bot, event: Event, community: Community, i18n: Catal
     except TelegramBadRequest as exc:
         if "not modified" not in exc.message and "not found" not in exc.message:
             raise
+
+
+class PostUpdater(ABC):
+    """Keeps group posts' counts current, within the group limits, whatever the tap rate.
+
+    ``request(event_id)`` after a change is committed (or ``request_after_commit(session, …)``
+    inside the transaction); the post is edited at the next moment its turn allows, with the
+    counts read at that moment. In memory per process now; a shared implementation (Redis) keeps
+    the same interface for several processes.
+    """
+
+    @abstractmethod
+    def request(self, event_id: int) -> None:
+        """The event's post should show what the database says now."""
+
+    def request_after_commit(self, session: AsyncSession, event_id: int) -> None:
+        """Ask for a refresh once the transaction of ``session`` commits (never if it rolls
+        back)."""
+        sync: Session = session.sync_session
+
+        def committed(_: Session) -> None:
+            self.request(event_id)
+
+        sa_event.listen(sync, "after_commit", committed, once=True)
+
+    async def start(self) -> None:  # noqa: B027 - optional
+        """Begin work (nothing to do for the in-memory one)."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Stop refreshing; edits not yet made are dropped."""
+
+
+class InMemoryPostUpdater(PostUpdater):
+    """One task per post with a refresh wanted; edits spaced by monotonic time, each taking a
+    turn of the delivery limiter as a write to the group (so 20 a minute is kept with the
+    bot's other writes to it)."""
+
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        sessions: async_sessionmaker[AsyncSession],
+        i18n: CatalogueI18n,
+        limiter: Limiter,
+        gap: float | None = None,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.bot = bot
+        self.sessions = sessions
+        self.i18n = i18n
+        self.limiter = limiter
+        self.gap = gap if gap is not None else EDIT_GAP / limiter.limits.scale
+        self._now = now
+        self._wanted: set[int] = set()
+        self._last: dict[int, float] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._stopped = False
+
+    def request(self, event_id: int) -> None:
+        if self._stopped:
+            return
+        self._wanted.add(event_id)
+        if event_id not in self._tasks:
+            self._forget_old()
+            self._tasks[event_id] = asyncio.create_task(
+                self._run(event_id), name=f"post of event {event_id}"
+            )
+
+    async def stop(self) -> None:
+        self._stopped = True
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    @property
+    def busy(self) -> bool:
+        """Some post still waits for its edit."""
+        return bool(self._tasks)
+
+    def _forget_old(self) -> None:
+        if len(self._last) > 1000:
+            horizon = self._now() - self.gap
+            for event_id, at in list(self._last.items()):
+                if at < horizon:
+                    del self._last[event_id]
+
+    async def _run(self, event_id: int) -> None:
+        try:
+            while event_id in self._wanted:
+                wait = self._last.get(event_id, -math.inf) + self.gap - self._now()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                self._wanted.discard(event_id)
+                try:
+                    edited = await self._edit(event_id)
+                except Exception:
+                    log.exception("the post of event %s could not be refreshed", event_id)
+                    edited = True
+                if edited:
+                    self._last[event_id] = self._now()
+        finally:
+            self._tasks.pop(event_id, None)
+
+    async def _edit(self, event_id: int) -> bool:
+        """One edit of the post; False when it did not reach the group (try again later)."""
+        async with self.sessions() as session:
+            await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
+            event = await session.get(Event, event_id)
+            if event is None or event.announcement_message_id is None:
+                return True
+            community = await session.get(Community, event.community_id)
+            if community is None or event.announcement_chat_id is None:
+                return True
+            counts = await count_answers(session, event_id)
+        username = (await self.bot.me()).username or ""
+        with self.i18n.context():
+            text, markup = render_post(event, community, self.i18n, username, counts)
+        chat_id = event.announcement_chat_id
+        await self.limiter.turn(chat_id, ChatKind.GROUP)
+        try:
+            with holding_turn():
+                await self.bot.edit_message_text(
+                    text,
+                    chat_id=chat_id,
+                    message_id=event.announcement_message_id,
+                    reply_markup=markup,
+                )
+        except TelegramRetryAfter as exc:
+            await self.limiter.retry_after(chat_id, exc.retry_after)
+            self._wanted.add(event_id)
+            return False
+        except TelegramBadRequest as exc:
+            if "not modified" not in exc.message and "not found" not in exc.message:
+                log.warning("editing the post of event %s: %s", event_id, exc.message)
+        except TelegramAPIError as exc:
+            log.warning("editing the post of event %s: %s", event_id, exc)
+        finally:
+            await self.limiter.release(chat_id, ChatKind.GROUP)
+        return True

@@ -17,7 +17,13 @@ class NewEvent(StatesGroup):
     link = State()
     location = State()
     capacity = State()
+    repeat = State()
+    repeat_end = State()
     preview = State()
+
+
+class ManageEvent(StatesGroup):
+    reason = State()  # a host cancelling an event may say why
 
 
 STEPS: tuple[State, ...] = (
@@ -32,5 +38,11 @@ STEPS: tuple[State, ...] = (
     NewEvent.link,
     NewEvent.location,
     NewEvent.capacity,
+    NewEvent.repeat,
+    NewEvent.repeat_end,
     NewEvent.preview,
 )
+
+
+class TimezoneQuestion(StatesGroup):
+    city = State()  # the person tapped "Other…" and types a city or zone name

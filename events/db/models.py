@@ -78,11 +78,22 @@ class EventStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class Frequency(StrEnum):
+    WEEKLY = "weekly"
+    BIWEEKLY = "biweekly"
+    MONTHLY = "monthly"
+
+
 class RsvpStatus(StrEnum):
     GOING = "going"
     MAYBE = "maybe"
     DECLINED = "declined"
     WAITLISTED = "waitlisted"
+
+
+class FeedKind(StrEnum):
+    PERSONAL = "personal"
+    COMMUNITY = "community"
 
 
 class DeliveryStatus(StrEnum):
@@ -174,6 +185,36 @@ class Host(Base):
     person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="raise")
 
 
+class Series(Timestamps, Base):
+    """A recurring event: how its occurrences follow each other and when they stop.
+
+    Occurrence n starts at ``anchor_start`` moved by ``n - anchor_index`` steps, as a
+    wall-clock time in ``timezone``; each occurrence is an `Event` of its own.
+    """
+
+    __tablename__ = "series"
+    __table_args__ = (
+        CheckConstraint("count IS NULL OR count > 0", name="count_positive"),
+        CheckConstraint("anchor_index >= 0", name="anchor_index_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    community_id: Mapped[int] = mapped_column(BigInteger, _community_fk(), index=True)
+    frequency: Mapped[Frequency] = mapped_column(_enum(Frequency, "frequency"))
+    timezone: Mapped[str] = mapped_column(String(64))
+    # ISO wall-clock time (no offset) of occurrence `anchor_index`, in `timezone`.
+    anchor_start: Mapped[str] = mapped_column(String(32))
+    anchor_index: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # The last day (local, ISO date) an occurrence may start on, or how many there are.
+    until: Mapped[str | None] = mapped_column(String(10))
+    count: Mapped[int | None] = mapped_column(Integer)
+    # False once no more occurrences are to be created.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    created_by: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("people.id", ondelete="SET NULL")
+    )
+
+
 class Event(Timestamps, Base):
     """A workshop, webinar or Q&A session of a community."""
 
@@ -184,6 +225,7 @@ class Event(Timestamps, Base):
         CheckConstraint("revision >= 1", name="revision_positive"),
         Index(None, "community_id", "starts_at"),
         Index(None, "status", "starts_at"),
+        UniqueConstraint("series_id", "series_index"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -211,6 +253,11 @@ class Event(Timestamps, Base):
     created_by: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("people.id", ondelete="SET NULL")
     )
+    # What the host told attendees when cancelling (shown in the cancellation notice).
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # An occurrence of a recurring event: its series and its place in it (0 = the first).
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id", ondelete="SET NULL"))
+    series_index: Mapped[int | None] = mapped_column(Integer)
 
     community: Mapped[Community] = relationship(lazy="raise")
 
@@ -273,6 +320,37 @@ class Delivery(Base):
     person: Mapped[Person] = relationship(lazy="raise")
 
 
+class FeedToken(Base):
+    """The secret in a calendar feed's URL, kept only as its SHA-256 (docs/feeds.md).
+
+    A personal feed belongs to a person, a community feed to a community; a revoked token
+    answers 404 like any missing page.
+    """
+
+    __tablename__ = "feed_tokens"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'personal' AND person_id IS NOT NULL AND community_id IS NULL)"
+            " OR (kind = 'community' AND community_id IS NOT NULL AND person_id IS NULL)",
+            name="one_owner",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[FeedKind] = mapped_column(_enum(FeedKind, "kind"))
+    person_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    community_id: Mapped[int | None] = mapped_column(BigInteger, _community_fk(), index=True)
+    # SHA-256 (hex) of the token; the token itself is never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Random bytes (hex) the token is derived from with the bot's secret.
+    seed: Mapped[str] = mapped_column(String(64))
+    discreet: Mapped[bool] = mapped_column(default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
 class ProcessedUpdate(Base):
     """Telegram update ids already handled (webhook retries are de-duplicated)."""
 
@@ -291,3 +369,20 @@ class FsmState(Base):
     state: Mapped[str | None] = mapped_column(String(255))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Question(Base):
+    """An anonymous question to a Q&A session. The author is kept only so they can withdraw
+    it and so /forget can erase it; hosts never see who asked."""
+
+    __tablename__ = "questions"
+    __table_args__ = (Index(None, "event_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from events.db.models import EventKind, Place
+from events.db.models import Event, EventKind, Place
 
 MAX_TITLE = 120  # UTF-16 code units, as Telegram counts
 MAX_DESCRIPTION = 2000
@@ -126,6 +126,9 @@ class Draft:
     location: str | None = None
     capacity: int | None = None
     unlimited: bool = False  # the host chose "no limit" (capacity stays None)
+    repeat: str | None = None  # "none" or a Frequency value
+    repeat_until: str | None = None  # ISO date, the last day an occurrence may start
+    repeat_count: int | None = None  # or how many occurrences there are
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Draft:
@@ -160,6 +163,29 @@ class Draft:
     @property
     def needs_location(self) -> bool:
         return self.place in (Place.IN_PERSON, Place.BOTH)
+
+    @property
+    def repeats(self) -> bool:
+        return self.repeat not in (None, "none")
+
+    @classmethod
+    def of_event(cls, event: Event) -> Draft:
+        """The draft of a stored event (to edit it, or to copy it)."""
+        draft = cls(
+            community_id=event.community_id,
+            kind=event.kind,
+            title=event.title,
+            description=event.description,
+            duration_minutes=int((event.ends_at - event.starts_at).total_seconds() // 60),
+            place=event.place,
+            join_link=event.join_link,
+            location=event.location,
+            capacity=event.capacity,
+            unlimited=event.capacity is None,
+            repeat="none",
+        )
+        draft.set_start(event.starts_at, event.timezone)
+        return draft
 
     @property
     def capacity_chosen(self) -> bool:

@@ -86,7 +86,8 @@ async def test_help_in_a_group_points_to_the_private_chat(
     answer = await host.wait_for_message(chat=group)
     assert "Buka obrolan pribadi denganku (@events_test_bot)" in answer.text
     assert "/help" in answer.text
-    assert "/language" not in answer.text  # a private-chat command
+    assert "/language" in answer.text  # the group's language, for its admins
+    assert "/new" not in answer.text  # a private-chat command
 
 
 async def test_language_switch_is_remembered(emulator: BotAPIEmulator, bot: App) -> None:
@@ -132,6 +133,8 @@ async def test_command_menu_in_both_languages(emulator: BotAPIEmulator, bot: App
     assert ("language", "Choose your language") in emulator.commands("default", "en")
     assert [name for name, _ in emulator.commands("all_group_chats")] == [
         "help",
+        "events",
+        "language",
         "addhost",
         "removehost",
     ]

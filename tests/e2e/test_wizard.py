@@ -54,6 +54,8 @@ async def fill_until_preview(host: Person) -> Message:
     question = await answer(host, "https://meet.example.org/lingkar")
     assert "Berapa orang" in question.text
     question = await answer(host, "20")
+    assert "berulang" in question.text
+    question = await choose(host, question, "Tidak berulang")
     assert question.text.startswith(PREVIEW)
     return question
 
@@ -184,7 +186,8 @@ async def test_wrong_answers_get_a_hint_and_the_same_question(
         reply = await answer(host, text)
         assert "Berapa orang" in reply.text
         assert not reply.text.startswith("Berapa orang")  # a hint came first
-    preview = await choose(host, reply, "Tanpa batas")
+    question = await choose(host, reply, "Tanpa batas")
+    preview = await choose(host, question, "Tidak berulang")
     assert preview.text.startswith(PREVIEW)
     assert "📍 Online dan Aula Serbaguna, Jl. Merdeka 1" in preview.text
     assert await events_in(bot) == []
@@ -238,7 +241,8 @@ async def test_a_restart_in_the_middle_keeps_the_draft(
     assert "Di mana" in question.text
     question = await choose(host, question, "Tempat")
     question = await answer(host, "Taman Kota")
-    preview = await answer(host, "tanpa batas")  # the button's words, typed
+    question = await answer(host, "tanpa batas")  # the button's words, typed
+    preview = await choose(host, question, "Tidak berulang")
     await host.tap(preview, "Terbitkan")
     await community.group.wait_for_message(contains="Ruang Aman")
     await host.wait_for_edit(preview, "Diterbitkan")

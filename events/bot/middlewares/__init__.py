@@ -6,6 +6,7 @@ from aiogram import Dispatcher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from events.bot.middlewares.locale import LocaleMiddleware
+from events.bot.middlewares.ordering import AnswerOrder
 from events.bot.middlewares.person import PersonMiddleware
 from events.bot.middlewares.transaction import TransactionMiddleware
 from events.i18n import CatalogueI18n
@@ -19,6 +20,8 @@ def setup_middlewares(
     ``disable_fsm=True``): everything an update reads and writes is in its one transaction."""
     transactions = TransactionMiddleware(sessions)
     dispatcher.update.outer_middleware(transactions)
+    # Before the transaction's first statement: answers to one event in arrival order.
+    dispatcher.update.outer_middleware(AnswerOrder())
     dispatcher.update.outer_middleware(PersonMiddleware())
     dispatcher.update.outer_middleware(LocaleMiddleware(i18n))
     dispatcher.update.outer_middleware(dispatcher.fsm)

@@ -4,12 +4,38 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from events.bot.routers import community, errors, fallback, hosts, language, start, wizard
+from events.bot.routers import (
+    community,
+    errors,
+    fallback,
+    hosts,
+    language,
+    manage,
+    qa,
+    rsvp,
+    start,
+    timezone,
+    wizard,
+)
+from events.feeds import bot as calendar
 
 
 def get_routers() -> list[Router]:
     """Fresh routers each time: a process may build more than one bot (tests, the sandbox)."""
     # The wizard comes first: a command typed in the middle of it asks before leaving it.
     # The fallback comes last: it answers whatever no other router took.
-    order = (errors, wizard, start, language, community, hosts, fallback)
+    order = (
+        errors,
+        wizard,
+        manage,
+        rsvp,
+        qa,
+        start,
+        language,
+        timezone,
+        calendar,
+        community,
+        hosts,
+        fallback,
+    )
     return [module.build_router() for module in order]

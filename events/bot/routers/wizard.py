@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
@@ -29,11 +31,21 @@ from events.bot.render import KIND_NAMES, PLACE_NAMES, Announcement
 from events.bot.replies import Replies
 from events.bot.routers.community import group_post
 from events.bot.routers.hosts import explain_hosting
+from events.bot.routers.timezone import unknown_zone
 from events.bot.states import STEPS, NewEvent
 from events.clock import Clock
 from events.config import Settings
 from events.dates import parse_duration, parse_when, zone_from_text
-from events.db.models import Community, Event, EventKind, EventStatus, Person, Place
+from events.db.models import (
+    Community,
+    Event,
+    EventKind,
+    EventStatus,
+    Frequency,
+    Person,
+    Place,
+    Series,
+)
 from events.domain.events import (
     Draft,
     Problem,
@@ -45,7 +57,9 @@ from events.domain.events import (
     check_start,
     check_title,
 )
-from events.formatting import format_datetime, zone_abbreviation
+from events.domain.rsvp import Counts
+from events.domain.series import check_repeat_count
+from events.formatting import format_date, format_datetime, zone_abbreviation
 from events.i18n import LOCALES, N_, CatalogueI18n, html_
 
 INDONESIAN_ZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
@@ -60,6 +74,13 @@ FIELDS = {  # what the preview offers to change, in this order
     "duration": N_("Duration"),
     "place": N_("Place"),
     "capacity": N_("Capacity"),
+    "repeat": N_("Repeat"),
+}
+REPEATS = {
+    "none": N_("Does not repeat"),
+    Frequency.WEEKLY.value: N_("Weekly"),
+    Frequency.BIWEEKLY.value: N_("Every 2 weeks"),
+    Frequency.MONTHLY.value: N_("Monthly"),
 }
 
 
@@ -105,6 +126,8 @@ class Wizard:
         )
 
     async def save(self, step: State) -> None:
+        if step is NewEvent.preview:
+            self.data.pop("where_again", None)
         await self.state.set_state(step)
         await self.state.set_data({**self.data, **self.draft.to_data()})
 
@@ -117,21 +140,34 @@ class Wizard:
             return self.draft.needs_link
         if step is NewEvent.location:
             return self.draft.needs_location
+        if step is NewEvent.repeat:
+            return not self.data.get("event_id")  # an existing event keeps its series
+        if step is NewEvent.repeat_end:
+            return self.draft.repeats and not self.data.get("event_id")
         return True
 
     def after(self, current: State) -> State:
         later = [step for step in STEPS[STEPS.index(current) + 1 :] if self.applies(step)]
         if self.data.get("editing"):
+            # A new answer to "where" asks for the link and the place again.
+            if self.data.get("where_again") and later[0] in (NewEvent.link, NewEvent.location):
+                return later[0]
             # Back to the preview, unless the change needs a link or a place not given yet.
             if NewEvent.link in later and self.draft.join_link is None:
                 return NewEvent.link
             if NewEvent.location in later and self.draft.location is None:
                 return NewEvent.location
+            if NewEvent.repeat_end in later and not (
+                self.draft.repeat_until or self.draft.repeat_count
+            ):
+                return NewEvent.repeat_end
+            if self.draft.local_start is None:
+                return NewEvent.when  # a copied event waits for its new date
             return NewEvent.preview
         return later[0]
 
     def before(self, current: State) -> State | None:
-        if self.data.get("editing"):
+        if self.data.get("editing") and self.draft.local_start is not None:
             return NewEvent.preview
         earlier = [step for step in STEPS[: STEPS.index(current)] if self.applies(step)]
         return earlier[-1] if earlier else None
@@ -200,6 +236,14 @@ class Wizard:
             )
         elif step is NewEvent.location:
             text = html_("Where is it? Send the name of the place or its address.")
+        elif step is NewEvent.repeat:
+            text = html_("Does it repeat?")
+            choices = [(_(label), WizardAction.PICK, value) for value, label in REPEATS.items()]
+        elif step is NewEvent.repeat_end:
+            text = html_(
+                "Until when? Type the last date, for example 31 Desember, "
+                "or how many times in all, for example 6."
+            )
         else:
             text = html_("How many people can come? Type a number, or tap No limit.")
             choices = [(_("No limit"), WizardAction.PICK, "0")]
@@ -233,10 +277,34 @@ class Wizard:
                 "Link to join (only people going get it): {link}", link=self.draft.join_link
             )
             parts += ["", link]
-        fields = [f for f in FIELDS if f != "community" or not self.data.get("single_community")]
+        existing = self.data.get("event_id")
+        if self.draft.repeats and not existing:
+            parts += ["", "🔁 " + self.repeat_summary()]
+        hidden = {"repeat"} if existing else set()
+        if self.data.get("single_community") or existing:
+            hidden.add("community")
+        fields = [field for field in FIELDS if field not in hidden]
         choices = [("✏️ " + _(FIELDS[field]), WizardAction.EDIT, field) for field in fields]
-        choices.append((_("Publish"), WizardAction.PUBLISH, ""))
+        if not existing:
+            choices.append((_("Publish"), WizardAction.PUBLISH, ""))
+        elif self.data.get("in_series"):
+            choices.append((_("Save this occurrence"), WizardAction.PUBLISH, "one"))
+            choices.append((_("Save this and following"), WizardAction.PUBLISH, "all"))
+        else:
+            choices.append((_("Save"), WizardAction.PUBLISH, "one"))
         return "\n".join(parts), wizard_keyboard("preview", choices, back=False)
+
+    def repeat_summary(self) -> str:
+        """How the draft repeats, in the host's words."""
+        label = _(REPEATS[self.draft.repeat or "none"])
+        if self.draft.repeat_count:
+            return html_("{repeat}, {count} times", repeat=label, count=self.draft.repeat_count)
+        if self.draft.repeat_until:
+            zone = self.draft.timezone or "UTC"
+            noon = datetime.combine(date.fromisoformat(self.draft.repeat_until), time(12))
+            until = format_date(noon.replace(tzinfo=ZoneInfo(zone)), zone, self.i18n.current_locale)
+            return html_("{repeat}, until {date}", repeat=label, date=until)
+        return html_(REPEATS[self.draft.repeat or "none"])
 
     async def ask(self, step: State, replies: Replies, target: Message | CallbackQuery) -> None:
         """Move to `step` and ask its question: a tapped question turns into the next one, a
@@ -279,11 +347,12 @@ def hint(problem: Problem | str) -> str:
         "duration": html_(
             "I could not read a duration in that. Try for example 90 menit or 2 jam."
         ),
-        "zone": html_(
-            "I do not know that time zone. Try a city, for example Makassar or Amsterdam, "
-            "or a name such as Asia/Jakarta."
-        ),
+        "zone": unknown_zone(),
         "text": html_("Please answer with text."),
+        "repeat_end": html_(
+            "I could not read that. Type a date after the first one, for example 31 Desember, "
+            "or a number of times from 2 to 52."
+        ),
         "buttons": html_("Please tap one of the buttons."),
     }
     return hints[problem]
@@ -385,9 +454,16 @@ async def on_button(
         return
     if action is WizardAction.EDIT and value in FIELDS:
         wizard.data["editing"] = True
+        wizard.data["where_again"] = value == "place"
         await wizard.ask(step_of(value), replies, query)
         return
     if action is WizardAction.PUBLISH and step is NewEvent.preview:
+        if wizard.data.get("event_id"):
+            # (the editing side lives with the rest of managing events)
+            from events.bot.routers.manage import save_edit
+
+            await save_edit(wizard, query, replies, data, following=value == "all")
+            return
         await publish(wizard, query, replies, data["membership"])
         return
     if action is WizardAction.OTHER:
@@ -429,6 +505,10 @@ def pick(wizard: Wizard, step: State, action: WizardAction, value: str) -> bool:
         draft.place = Place(value)
     elif step is NewEvent.capacity and value == "0":
         draft.capacity, draft.unlimited = None, True
+    elif step is NewEvent.repeat and value in REPEATS:
+        draft.repeat = value
+        if value == "none":
+            draft.repeat_until = draft.repeat_count = None
     else:
         return False
     return True
@@ -468,6 +548,9 @@ async def on_text(message: Message, state: FSMContext, replies: Replies, **data:
     step = step_of(step_name(await state.get_state()))
     if step is NewEvent.when:
         await read_start(wizard, message, replies)
+        return
+    if step is NewEvent.repeat_end:
+        await read_repeat_end(wizard, message, replies)
         return
     if step not in CHECKS and step not in (NewEvent.timezone, NewEvent.duration):
         await again(wizard, step, "buttons", message, replies)
@@ -511,6 +594,28 @@ async def read_start(wizard: Wizard, message: Message, replies: Replies) -> None
         [(_("Yes, correct"), WizardAction.YES, ""), (_("Change"), WizardAction.CHANGE, "")],
     )
     replies.add(message.answer(text, reply_markup=markup))
+
+
+async def read_repeat_end(wizard: Wizard, message: Message, replies: Replies) -> None:
+    """A number of times, or the last date an occurrence may start on."""
+    text = message.text or ""
+    draft = wizard.draft
+    count = check_repeat_count(text)
+    if count is not None:
+        draft.repeat_count, draft.repeat_until = count, None
+        await wizard.ask(wizard.after(NewEvent.repeat_end), replies, message)
+        return
+    zone = draft.timezone or await wizard.own_zone()
+    first = draft.starts_at
+    until = parse_when(text, now=wizard.clock.now(), tz=zone)
+    if until is None and first is not None:
+        # A bare date: read it with the first occurrence's time of day.
+        until = parse_when(f"{text} {first.strftime('%H.%M')}", now=wizard.clock.now(), tz=zone)
+    if until is None or first is None or until.date() <= first.date():
+        await again(wizard, NewEvent.repeat_end, "repeat_end", message, replies)
+        return
+    draft.repeat_until, draft.repeat_count = until.date().isoformat(), None
+    await wizard.ask(wizard.after(NewEvent.repeat_end), replies, message)
 
 
 async def not_text(message: Message, state: FSMContext, replies: Replies, **data: Any) -> None:
@@ -557,10 +662,24 @@ async def publish(
         status=EventStatus.PUBLISHED,
         created_by=person.id,
     )
+    if draft.repeats and draft.local_start is not None:
+        series = Series(
+            community_id=community.id,
+            frequency=Frequency(draft.repeat),
+            timezone=fields.timezone,
+            anchor_start=draft.local_start,
+            anchor_index=0,
+            until=draft.repeat_until,
+            count=draft.repeat_count,
+            created_by=person.id,
+        )
+        session.add(series)
+        await session.flush()
+        event.series_id, event.series_index = series.id, 0
     session.add(event)
     await session.flush()
     username = (await wizard.bot.me()).username or ""
-    post, markup = render_post(event, community, wizard.i18n, username)
+    post, markup = render_post(event, community, wizard.i18n, username, Counts())
     try:
         # Sent inside the transaction: without its post the event is not published.
         sent = await wizard.bot(group_post(community, post, reply_markup=markup))
