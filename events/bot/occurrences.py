@@ -15,17 +15,15 @@ import logging
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from events.bot.posts import render_post
-from events.bot.routers.community import group_post
+from events.bot.posts import announce
 from events.clock import Clock
 from events.db.models import Community, Event, EventStatus, Series
-from events.domain.rsvp import Counts
 from events.domain.series import HORIZON, occurrence_start, within_end
 from events.i18n import CatalogueI18n
 
@@ -172,18 +170,9 @@ class Occurrences:
         )
         session.add(event)
         await session.flush()
-        username = (await self.bot.me()).username or ""
-        text, markup = render_post(event, community, self.i18n, username, Counts())
         try:
-            sent = await self.bot(group_post(community, text, reply_markup=markup))
-        except TelegramForbiddenError:
-            await session.delete(event)
-            community.active = False
-            return False
+            return await announce(self.bot, session, event, community, self.i18n)
         except TelegramAPIError as exc:
             log.warning("could not announce occurrence %s of series %s: %s", index, series.id, exc)
             await session.delete(event)
             return False
-        event.announcement_chat_id = sent.chat.id
-        event.announcement_message_id = sent.message_id
-        return True

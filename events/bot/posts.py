@@ -17,9 +17,16 @@ import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
+from aiogram.methods import SendMessage
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import event as sa_event
@@ -60,6 +67,31 @@ def post_markup(event: Event) -> InlineKeyboardMarkup | None:
     rsvp_buttons(builder, event.id)
     builder.adjust(3)
     return builder.as_markup()
+
+
+def group_post(community: Community, text: str, **kwargs: Any) -> SendMessage:
+    """A message to the community's group, in the topic where it was set up (forums)."""
+    thread_id = community.thread_id if community.is_forum else None
+    return SendMessage(chat_id=community.id, text=text, message_thread_id=thread_id, **kwargs)
+
+
+async def announce(
+    bot: Bot, session: AsyncSession, event: Event, community: Community, i18n: CatalogueI18n
+) -> bool:
+    """Post a new event in its group, inside the transaction that creates it: without its post
+    an event is not published. False when the bot is no longer in the group: the community is
+    marked inactive and the event removed. Other Telegram errors propagate."""
+    username = (await bot.me()).username or ""
+    text, markup = render_post(event, community, i18n, username, Counts())
+    try:
+        sent = await bot(group_post(community, text, reply_markup=markup))
+    except TelegramForbiddenError:
+        await session.delete(event)
+        community.active = False
+        return False
+    event.announcement_chat_id = sent.chat.id
+    event.announcement_message_id = sent.message_id
+    return True
 
 
 def render_post(

@@ -13,15 +13,13 @@ when Telegram cannot be asked.
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
-from aiogram.methods import SendMessage
 from aiogram.types import Chat, ChatMemberUpdated, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.bot.membership import Membership, is_present
+from events.bot.posts import group_post
 from events.bot.replies import Replies
 from events.config import Settings
 from events.db import models
@@ -30,12 +28,6 @@ from events.db.models import Community
 from events.i18n import CatalogueI18n, Html, html_
 
 GROUPS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
-
-
-def group_post(community: Community, text: str, **kwargs: Any) -> SendMessage:
-    """A message to the community's group, in the topic where it was set up (forums)."""
-    thread_id = community.thread_id if community.is_forum else None
-    return SendMessage(chat_id=community.id, text=text, message_thread_id=thread_id, **kwargs)
 
 
 def hello(username: str | None) -> Html:

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
@@ -26,10 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.bot.callbacks import PinCallback, WizardAction, WizardCallback
 from events.bot.keyboards import pin_keyboard, wizard_keyboard
 from events.bot.membership import Membership
-from events.bot.posts import render_post
+from events.bot.posts import announce
 from events.bot.render import KIND_NAMES, PLACE_NAMES, Announcement
 from events.bot.replies import Replies
-from events.bot.routers.community import group_post
 from events.bot.routers.hosts import explain_hosting
 from events.bot.routers.timezone import unknown_zone
 from events.bot.states import STEPS, NewEvent
@@ -57,7 +56,6 @@ from events.domain.events import (
     check_start,
     check_title,
 )
-from events.domain.rsvp import Counts
 from events.domain.series import check_repeat_count
 from events.formatting import format_date, format_datetime, zone_abbreviation
 from events.i18n import LOCALES, N_, CatalogueI18n, html_
@@ -678,22 +676,13 @@ async def publish(
         event.series_id, event.series_index = series.id, 0
     session.add(event)
     await session.flush()
-    username = (await wizard.bot.me()).username or ""
-    post, markup = render_post(event, community, wizard.i18n, username, Counts())
-    try:
-        # Sent inside the transaction: without its post the event is not published.
-        sent = await wizard.bot(group_post(community, post, reply_markup=markup))
-    except TelegramForbiddenError:
-        await session.delete(event)
-        community.active = False
+    if not await announce(wizard.bot, session, event, community, wizard.i18n):
         text = html_(
             "I cannot post in {community} any more: I am no longer in that group.",
             community=community.title,
         )
         show(replies, query, text)
         return
-    event.announcement_chat_id = sent.chat.id
-    event.announcement_message_id = sent.message_id
     await wizard.state.clear()
     text = html_("Published in {community}. 🎉", community=community.title)
     show(replies, query, text, pin_keyboard(event.id))
