@@ -38,7 +38,7 @@ async def fill_until_preview(host: Person) -> Message:
     question = await host.wait_for_message(contains="Acara apa")
     question = await choose(host, question, "Webinar")
     assert "judulnya" in question.text
-    question = await answer(host, "Lingkar <b>Dukungan</b> & Harapan")
+    question = await answer(host, "Lingkar <b>Dukungan</b> & <script>x</script> 🌱 أمل")
     assert "Ceritakan" in question.text
     question = await answer(host, "Sesi berbagi yang aman.\nTanpa nama.")
     assert "zona waktu" in question.text
@@ -67,7 +67,8 @@ async def test_the_whole_wizard_to_a_published_group_post(
 
     preview = await fill_until_preview(host)
 
-    assert "Lingkar <b>Dukungan</b> & Harapan" in preview.text  # shown literally
+    title = "Lingkar <b>Dukungan</b> & <script>x</script> 🌱 أمل"
+    assert title in preview.text  # markup, emoji and right-to-left text shown literally
     assert "Minggu, 5 Desember 2027 pukul 19.30 WIB" in preview.text
     assert "1 jam 30 menit" in preview.text
     assert "Kuota: 20 orang" in preview.text
@@ -76,7 +77,7 @@ async def test_the_whole_wizard_to_a_published_group_post(
 
     post = await group.wait_for_message(contains="Lingkar")
     assert post.text.splitlines()[:6] == [
-        "Lingkar <b>Dukungan</b> & Harapan",
+        title,
         "Webinar",
         "",
         "🗓 Minggu, 5 Desember 2027 pukul 19.30 WIB",
@@ -277,3 +278,54 @@ async def test_a_forged_or_stale_button_changes_nothing(
     assert "Ceritakan" in reply.text
     async with bot.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+async def test_an_english_host_publishes_for_an_indonesian_group(
+    emulator: BotAPIEmulator, bot: App, community
+) -> None:
+    host, group = community.english_host, community.group
+    await host.send("/new")
+    question = await choose(host, await host.wait_for_message(), "Workshop")
+    question = await answer(host, "Breathing together")
+    question = await choose(host, question, "Skip")
+    assert question.text.startswith("Which time zone is the event in?")
+    question = await answer(host, "Makassar")  # a city, typed
+    assert question.text.startswith("When does it start?")
+    question = await answer(host, "next friday 7pm")
+    assert question.text.endswith("at 7:00 PM WITA — is that right?")
+    question = await choose(host, question, "Yes, correct")
+    question = await answer(host, "1,5 jam")
+    assert question.text == "Where does it take place?"
+    question = await choose(host, question, "In person")
+    question = await answer(host, "Community hall, Jl. Somba Opu 7")
+    question = await choose(host, question, "No limit")
+    preview = await choose(host, question, "Does not repeat")
+
+    assert preview.text.startswith("This is how members of Lingkar Tenang will see it:")
+    assert "pukul 19.00 WITA" in preview.text  # the post in the group's language
+    assert "⏱ 1 jam 30 menit" in preview.text
+    await host.tap(preview, "Publish")
+    post = await group.wait_for_message(contains="Breathing together")
+    assert "📍 Community hall, Jl. Somba Opu 7" in post.text
+    assert [b.text for b in post.buttons[0]] == ["Hadir", "Mungkin", "Tidak bisa"]
+    await host.wait_for_edit(preview, "Published in Lingkar Tenang.")
+    [event] = await events_in(bot)
+    assert (event.timezone, event.capacity, event.place) == ("Asia/Makassar", None, Place.IN_PERSON)
+
+
+async def test_the_host_may_pin_the_post(emulator: BotAPIEmulator, bot: App, community) -> None:
+    host, group = community.host, community.group
+    preview = await fill_until_preview(host)
+    await host.tap(preview, "Terbitkan")
+    post = await group.wait_for_message(contains="Lingkar")
+    done = await host.wait_for_edit(preview, "Diterbitkan")
+
+    refused = await host.tap(done, "Sematkan")  # the bot is not an admin yet
+    assert refused.text.startswith("Aku tidak bisa menyematkannya")
+    assert not post.pinned
+
+    await emulator.promote_bot(group, by=community.admin)
+    answer_ = await host.tap(done, "Sematkan")
+
+    assert answer_.text == "Sudah disematkan."
+    assert post.pinned
