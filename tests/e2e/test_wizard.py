@@ -329,3 +329,23 @@ async def test_the_host_may_pin_the_post(emulator: BotAPIEmulator, bot: App, com
 
     assert answer_.text == "Sudah disematkan."
     assert post.pinned
+
+
+async def test_two_hosts_at_once_never_see_each_others_drafts(
+    emulator: BotAPIEmulator, bot: App, community
+) -> None:
+    ayu, emma = community.host, community.english_host
+    await emma.send("/new")
+    question = await choose(emma, await emma.wait_for_message(), "Webinar")
+    question = await answer(emma, "Emma's own session")
+
+    preview = await fill_until_preview(ayu)  # Ayu goes all the way meanwhile
+
+    assert "Emma" not in preview.text
+    question = await choose(emma, question, "Skip")
+    assert question.text.startswith("Which time zone is the event in?")  # Emma's step kept
+    await ayu.tap(preview, "Terbitkan")
+    post = await community.group.wait_for_message(contains="Lingkar")
+    assert "Emma" not in post.text
+    [event] = await events_in(bot)
+    assert event.created_by == ayu.id
