@@ -103,7 +103,7 @@ def render_post(
 ) -> tuple[Html, InlineKeyboardMarkup | None]:
     """The post's text and buttons in the community's language (with ``counts``: the line of
     counts at the end)."""
-    with i18n.use_locale(community.locale):
+    with i18n.context(), i18n.use_locale(community.locale):
         text = Announcement.of_event(event).render(community.locale, bot_username)
         if counts is not None and event.status is EventStatus.PUBLISHED:
             text = Html(text + "\n\n" + counts_line(counts, event.capacity))

@@ -4,13 +4,12 @@ rendering, as the wizard does at the end (tests/e2e/test_wizard.py covers the wi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from events.app import App
-from events.bot.posts import render_post
-from events.bot.routers.community import group_post
+from events.bot.posts import announce
 from events.db.models import (
     Community,
     Event,
@@ -20,7 +19,6 @@ from events.db.models import (
     Rsvp,
     RsvpStatus,
 )
-from tests.e2e.conftest import BOT_USERNAME
 from tests.emulator import BotAPIEmulator, Message
 
 LINK = "https://meet.example.org/lingkar-rahasia"
@@ -41,12 +39,13 @@ async def publish(
     capacity: int | None = None,
     place: Place = Place.ONLINE,
     starts_in: timedelta = timedelta(days=3),
+    starts_at: datetime | None = None,
     kind: EventKind = EventKind.WEBINAR,
 ) -> Published:
     async with app.sessions() as session, session.begin():
         community = await session.get(Community, community_id)
         assert community is not None
-        starts_at = app.clock.now() + starts_in
+        starts_at = starts_at or app.clock.now() + starts_in
         event = Event(
             community_id=community_id,
             kind=kind,
@@ -63,13 +62,15 @@ async def publish(
         )
         session.add(event)
         await session.flush()
-        with app.i18n.context():
-            text, markup = render_post(event, community, app.i18n, BOT_USERNAME)
-        sent = await app.bot(group_post(community, text, reply_markup=markup))
-        event.announcement_chat_id = sent.chat.id
-        event.announcement_message_id = sent.message_id
-        event_id = event.id
-    post = emulator.message(sent.chat.id, sent.message_id)
+        assert await announce(app.bot, session, event, community, app.i18n)
+        event_id, chat_id, message_id = (
+            event.id,
+            event.announcement_chat_id,
+            event.announcement_message_id,
+        )
+    assert chat_id is not None
+    assert message_id is not None
+    post = emulator.message(chat_id, message_id)
     assert post is not None
     return Published(event_id, post)
 

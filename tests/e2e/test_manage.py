@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from events.app import App
 from events.db.models import Delivery, Event, EventStatus, Rsvp, RsvpStatus
 from tests.e2e.conftest import eventually
-from tests.e2e.test_wizard import answer, choose, events_in, fill_until_preview
+from tests.e2e.test_wizard import TITLE, answer, choose, events_in, fill_until_preview
 from tests.emulator import BotAPIEmulator, Message, Person
 
 
@@ -61,7 +61,7 @@ async def test_myevents_lists_the_hosts_events_with_the_four_buttons(
     await host.send("/myevents")
     listing = await host.wait_for_message()
     assert listing.text.startswith("Acaramu")
-    assert "1. Lingkar <b>Dukungan</b> & Harapan — Minggu, 5 Desember 2027" in listing.text
+    assert f"1. {TITLE} — Minggu, 5 Desember 2027" in listing.text
     card = await choose(host, listing, "1. ")
     labels = [b.text for row in card.buttons for b in row]
     assert labels[:4] == ["Ubah", "Batalkan acara", "Duplikat", "Peserta"]
@@ -270,7 +270,7 @@ async def test_duplicate_asks_the_new_date_then_previews(
     assert "Kapan mulainya" in question.text
     question = await choose(host, await answer(host, "12 Desember 2027 19.30"), "Ya, benar")
     assert question.text.startswith("Begini anggota")
-    assert "Lingkar <b>Dukungan</b> & Harapan" in question.text
+    assert TITLE in question.text
     await host.tap(question, "Terbitkan")
     post = await community.group.wait_for_message(contains="12 Desember 2027")
     await host.wait_for_edit(question, "Diterbitkan")  # after the commit

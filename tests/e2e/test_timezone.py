@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from events.app import App
 from events.db.models import Person
+from tests.e2e.conftest import CommunitySetup
+from tests.e2e.publishing import publish
 from tests.emulator import BotAPIEmulator
 
 
@@ -61,3 +65,28 @@ async def test_a_city_right_after_the_command(emulator: BotAPIEmulator, bot: App
     assert await zone_of(bot, ana.id) == "Asia/Jayapura"
     await ana.send("/timezone Singapore")
     assert (await ana.wait_for_message()).text.endswith("dalam UTC+08:00 (Asia/Singapore).")
+
+
+async def test_one_event_seen_in_three_zones(
+    emulator: BotAPIEmulator, bot: App, community: CommunitySetup
+) -> None:
+    # Saturday 4 December 2027, 19.00 in Jakarta.
+    starts_at = datetime(2027, 12, 4, 12, 0, tzinfo=UTC)
+    event = await publish(bot, emulator, community.id, title="Ruang Aman", starts_at=starts_at)
+    dewi, sam = community.member, community.english_member
+    wulan = emulator.user("Wulan", language_code="id")
+    await community.group.join(wulan)
+    await wulan.send("/timezone Makassar")
+    await wulan.wait_for_message(contains="WITA")
+    await sam.send("/timezone Amsterdam")
+    await sam.wait_for_message(contains="Europe/Amsterdam")
+
+    cards = {}
+    for person in (dewi, wulan, sam):
+        await person.send(f"/start e{event.id}")
+        cards[person.first_name] = (await person.wait_for_message(contains="Ruang Aman")).text
+
+    assert "Sabtu, 4 Desember 2027 pukul 19.00 WIB\n" in cards["Dewi"] + "\n"
+    assert "Sabtu, 4 Desember 2027 pukul 19.00 WIB / 20.00 WITA" in cards["Wulan"]
+    assert "Saturday, 4 December 2027 at 7:00 PM WIB / 1:00 PM CET" in cards["Sam"]
+    assert "pukul 19.00 WIB" in event.post.text  # the group's own language and zone

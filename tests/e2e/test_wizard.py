@@ -11,6 +11,7 @@ from tests.e2e.conftest import StartBot
 from tests.emulator import BotAPIEmulator, Message, Person
 
 PREVIEW = "Begini anggota"  # the start of the preview, in Indonesian
+TITLE = "Lingkar <b>Dukungan</b> & <script>x</script> 🌱 أمل"  # markup, emoji, right to left
 
 
 async def answer(person: Person, text: str) -> Message:
@@ -38,7 +39,7 @@ async def fill_until_preview(host: Person) -> Message:
     question = await host.wait_for_message(contains="Acara apa")
     question = await choose(host, question, "Webinar")
     assert "judulnya" in question.text
-    question = await answer(host, "Lingkar <b>Dukungan</b> & <script>x</script> 🌱 أمل")
+    question = await answer(host, TITLE)
     assert "Ceritakan" in question.text
     question = await answer(host, "Sesi berbagi yang aman.\nTanpa nama.")
     assert "zona waktu" in question.text
@@ -67,8 +68,7 @@ async def test_the_whole_wizard_to_a_published_group_post(
 
     preview = await fill_until_preview(host)
 
-    title = "Lingkar <b>Dukungan</b> & <script>x</script> 🌱 أمل"
-    assert title in preview.text  # markup, emoji and right-to-left text shown literally
+    assert TITLE in preview.text  # shown literally
     assert "Minggu, 5 Desember 2027 pukul 19.30 WIB" in preview.text
     assert "1 jam 30 menit" in preview.text
     assert "Kuota: 20 orang" in preview.text
@@ -77,7 +77,7 @@ async def test_the_whole_wizard_to_a_published_group_post(
 
     post = await group.wait_for_message(contains="Lingkar")
     assert post.text.splitlines()[:6] == [
-        title,
+        TITLE,
         "Webinar",
         "",
         "🗓 Minggu, 5 Desember 2027 pukul 19.30 WIB",
