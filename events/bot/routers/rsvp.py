@@ -31,6 +31,7 @@ from events.bot.cards import (
     may_see,
     not_available,
     render_card,
+    viewer_zone,
 )
 from events.bot.keyboards import event_list_keyboard
 from events.bot.membership import Membership
@@ -245,7 +246,8 @@ async def events_page(
         return html_("There are no more events."), event_list_keyboard([], page=page)
     shown = found[:PAGE_SIZE]
     items = [
-        (f"{e.title} — {format_short_date(e.starts_at, e.timezone, locale)}", e.id) for e in shown
+        (f"{e.title} — {format_short_date(e.starts_at, viewer_zone(person, e), locale)}", e.id)
+        for e in shown
     ]
     text = html_("Upcoming events in your groups (page {page}):", page=page + 1)
     return text, event_list_keyboard(items, page=page, more=len(found) > PAGE_SIZE)
@@ -311,7 +313,7 @@ async def my_events(
             status = _("on the waitlist")
         else:
             status = _(STATUS_NAMES[rsvp.status])
-        when = format_short_date(event.starts_at, event.timezone, locale)
+        when = format_short_date(event.starts_at, viewer_zone(person, event), locale)
         lines.append(
             f"• {html.bold(html.quote(event.title))} — {html.quote(when)} — {html.quote(status)}"
         )
