@@ -100,9 +100,10 @@ def rsvp_buttons(builder: InlineKeyboardBuilder, event_id: int) -> None:
 
 def card_keyboard(
     event_id: int, *, answers: bool, link: bool, ask: bool = False
-) -> InlineKeyboardMarkup | None:
+) -> InlineKeyboardMarkup:
     """An event card's buttons: the three answers while they are open, Get the link for people
-    going to an online event, Ask anonymously for people going to a Q&A session."""
+    going to an online event, Ask anonymously for people going to a Q&A session, and Add to
+    calendar."""
     builder = InlineKeyboardBuilder()
     if answers:
         rsvp_buttons(builder, event_id)
@@ -113,9 +114,8 @@ def card_keyboard(
     if ask:
         builder.button(text=_("Ask anonymously"), callback_data=AskCallback(event_id=event_id))
         sizes.append(1)
-    if not sizes:
-        return None
-    builder.adjust(*sizes)
+    add_to_calendar_button(builder, event_id)
+    builder.adjust(*sizes, 1)
     return builder.as_markup()
 
 

@@ -33,7 +33,7 @@ async def test_a_card_in_english_and_the_link_for_people_going(
     assert "You have not answered yet." in card.text
     assert "Going: 0 of 10 · Maybe: 0 · Waitlist: 0" in card.text
     assert LINK not in card.text
-    assert card.button_texts == ["Going", "Maybe", "Can't go"]
+    assert card.button_texts == ["Going", "Maybe", "Can't go", "Add to calendar"]
 
     toast = await sam.tap(card, "Maybe")
     assert toast.text == "Your answer: maybe."
@@ -42,7 +42,7 @@ async def test_a_card_in_english_and_the_link_for_people_going(
 
     await sam.tap(card, "Going")
     await sam.wait_for_edit(card, "Your answer: Going")
-    assert card.button_texts == ["Going", "Maybe", "Can't go", "Get the link"]
+    assert card.button_texts == ["Going", "Maybe", "Can't go", "Get the link", "Add to calendar"]
     assert LINK not in card.text
 
     toast = await sam.tap(card, "Get the link")
@@ -130,7 +130,7 @@ async def test_events_lists_the_communitys_events_page_by_page(
     ]
     await dewi.tap(listing, "Sesi 7")
     card = await dewi.wait_for_message(contains="Sesi 7")
-    assert card.button_texts == ["Hadir", "Mungkin", "Tidak bisa"]
+    assert card.button_texts == ["Hadir", "Mungkin", "Tidak bisa", "Tambah ke kalender"]
 
 
 async def test_my_lists_ones_answers_each_changeable(
