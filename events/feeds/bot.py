@@ -120,6 +120,19 @@ async def show_calendar(
     replies.add(message.answer(text, reply_markup=markup))
 
 
+def redraw(
+    query: CallbackQuery,
+    replies: Replies,
+    toast: str,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+) -> None:
+    """Answer a tap on the /calendar message and show it again as it now is."""
+    replies.add(query.answer(toast))
+    if isinstance(query.message, Message):
+        replies.add(query.message.edit_text(text, reply_markup=markup))
+
+
 async def new_link(
     query: CallbackQuery,
     session: AsyncSession,
@@ -132,9 +145,7 @@ async def new_link(
     text, markup, _row = await calendar_view(
         session, person, feeds, membership, clock.now(), renew=True
     )
-    replies.add(query.answer(_("New link made. The old one no longer works.")))
-    if isinstance(query.message, Message):
-        replies.add(query.message.edit_text(text, reply_markup=markup))
+    redraw(query, replies, _("New link made. The old one no longer works."), text, markup)
 
 
 async def new_community_link(
@@ -153,9 +164,7 @@ async def new_community_link(
     text, markup, _row = await calendar_view(
         session, person, feeds, membership, clock.now(), renew_community=callback_data.community_id
     )
-    replies.add(query.answer(_("New link made. The old one no longer works.")))
-    if isinstance(query.message, Message):
-        replies.add(query.message.edit_text(text, reply_markup=markup))
+    redraw(query, replies, _("New link made. The old one no longer works."), text, markup)
 
 
 async def toggle_discreet(
@@ -174,9 +183,7 @@ async def toggle_discreet(
     await session.flush()
     text, markup, _row = await calendar_view(session, person, feeds, membership, clock.now())
     toast = _("Discreet titles on.") if row.discreet else _("Discreet titles off.")
-    replies.add(query.answer(toast))
-    if isinstance(query.message, Message):
-        replies.add(query.message.edit_text(text, reply_markup=markup))
+    redraw(query, replies, toast, text, markup)
 
 
 async def _discreet(session: AsyncSession, person_id: int) -> bool:
