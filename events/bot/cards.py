@@ -21,7 +21,7 @@ from events.bot.callbacks import CardCallback
 from events.bot.keyboards import card_keyboard
 from events.bot.membership import Membership
 from events.bot.posts import counts_line
-from events.bot.render import KIND_NAMES
+from events.bot.render import KIND_NAMES, where_text
 from events.db.communities import is_host
 from events.db.models import (
     Community,
@@ -94,12 +94,7 @@ async def render_card(
     rsvp = await rsvp_of(session, event.id, person.id)
     position = await waitlist_position(session, rsvp) if rsvp is not None else None
     when = format_datetime_for(event.starts_at, event.timezone, viewer_zone(person, event), locale)
-    if event.place is Place.ONLINE:
-        where = html_("Online")
-    elif event.place is Place.IN_PERSON:
-        where = Html(html.quote(event.location or ""))
-    else:
-        where = html_("Online and {place}", place=event.location or "")
+    where = where_text(event.place, event.location)
     lines = [
         html.bold(html.quote(event.title)),
         html_(KIND_NAMES[event.kind]),

@@ -12,11 +12,11 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from events.bot.render import Announcement
-from events.db.models import Event, EventStatus, Person, Place, Rsvp, RsvpStatus
+from events.bot.render import Announcement, where_text
+from events.db.models import Event, EventStatus, Person, Rsvp, RsvpStatus
 from events.delivery import OutgoingMessage
 from events.formatting import format_datetime_for, format_duration
-from events.i18n import Html, html_
+from events.i18n import html_
 
 # Who hears of a change or a cancellation.
 TOLD = (RsvpStatus.GOING, RsvpStatus.MAYBE, RsvpStatus.WAITLISTED)
@@ -62,12 +62,7 @@ async def render_notice(session: AsyncSession, person: Person, key: str) -> Outg
             lines += ["", html_("The host says: {reason}", reason=event.cancel_reason)]
         return OutgoingMessage(text="\n".join(lines))
     fields = Announcement.of_event(event)
-    if event.place is Place.ONLINE:
-        where = html_("Online")
-    elif event.place is Place.IN_PERSON:
-        where = Html(html.quote(event.location or ""))
-    else:
-        where = html_("Online and {place}", place=event.location or "")
+    where = where_text(event.place, event.location)
     lines = [
         "✏️ " + html_("{title} has changed. This is how it is now:", title=event.title),
         "",

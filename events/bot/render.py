@@ -25,6 +25,15 @@ PLACE_NAMES = {
 }
 
 
+def where_text(place: Place, location: str | None) -> Html:
+    """Where an event is, as a post, a card or a notice says it ("Online", the place, or both)."""
+    if place is Place.ONLINE:
+        return html_("Online")
+    if place is Place.IN_PERSON:
+        return Html(html.quote(location or ""))
+    return html_("Online and {place}", place=location or "")
+
+
 def event_link(bot_username: str, event_id: int | None) -> str:
     """The deep link that opens an event in a private chat (the bot itself before publishing)."""
     base = f"https://t.me/{bot_username}"
@@ -83,12 +92,7 @@ class Announcement:
 
         Never the join link: that goes to people going only, privately.
         """
-        if self.place is Place.ONLINE:
-            where = html_("Online")
-        elif self.place is Place.IN_PERSON:
-            where = Html(html.quote(self.location or ""))
-        else:
-            where = html_("Online and {place}", place=self.location or "")
+        where = where_text(self.place, self.location)
         when = html.quote(format_datetime(self.starts_at, self.timezone, locale))
         length = html.quote(format_duration(self.duration, locale))
         lines = [
