@@ -46,6 +46,9 @@ NAMING_CONVENTION: dict[str, str] = {
     "pk": "pk_%(table_name)s",
 }
 
+DEFAULT_REMINDERS = "86400,3600"
+"""One day and one hour before the start (events/reminders.py)."""
+
 ENUM_LENGTH = 16
 """Width of every enum column; values must fit (checked when the type is built)."""
 
@@ -143,6 +146,11 @@ class Person(Timestamps, Base):
     # The person opened a private chat with the bot, so it may message them.
     can_message: Mapped[bool] = mapped_column(default=False, server_default=false())
     blocked_at: Mapped[datetime | None]
+    # The person's own reminder offsets (seconds before the start, comma-separated, "" for
+    # none); None follows the community's default (events/reminders.py).
+    reminders: Mapped[str | None] = mapped_column(String(64))
+    # Whether "maybe" answers get reminders too.
+    remind_maybe: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Community(Timestamps, Base):
@@ -161,6 +169,10 @@ class Community(Timestamps, Base):
         String(64), default="Asia/Jakarta", server_default="Asia/Jakarta"
     )
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Reminder offsets of people who did not choose their own (seconds, comma-separated).
+    reminders: Mapped[str] = mapped_column(
+        String(64), default=DEFAULT_REMINDERS, server_default=DEFAULT_REMINDERS
+    )
 
 
 def _community_fk() -> ForeignKey:
@@ -296,6 +308,7 @@ class Delivery(Base):
         UniqueConstraint("person_id", "key"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index(None, "status", "due_at"),
+        Index(None, "key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -347,6 +360,8 @@ class FeedToken(Base):
     # Random bytes (hex) the token is derived from with the bot's secret.
     seed: Mapped[str] = mapped_column(String(64))
     discreet: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A personal feed with every upcoming event of the person's communities, not only theirs.
+    all_events: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
 
@@ -386,3 +401,53 @@ class Question(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]
+
+
+class Broadcast(Base):
+    """A host's message to everyone going to an event (``announce:<id>``)."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    host_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("people.id", ondelete="SET NULL")
+    )
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class CheckinAnswer(Base):
+    """One score of the after-session check-in. Nothing ties it to who gave it: not a person,
+    not a time (the order of ids is all there is)."""
+
+    __tablename__ = "checkin_answers"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+
+
+class CheckinComment(Base):
+    """A comment of the check-in, kept apart from the scores so neither points at the other."""
+
+    __tablename__ = "checkin_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class CheckinResponder(Base):
+    """Who answered the check-in of an event (so nobody answers twice), never what."""
+
+    __tablename__ = "checkin_responders"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    commented: Mapped[bool] = mapped_column(default=False, server_default=false())
