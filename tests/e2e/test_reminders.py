@@ -4,20 +4,30 @@ event, dropped with it, and only the latest of several overdue ones."""
 
 from __future__ import annotations
 
+import os
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select, update
 
 from events.app import App
-from events.db.models import Delivery, DeliveryStatus, Person, Place, RsvpStatus
-from tests.e2e.conftest import CommunitySetup, eventually
+from events.db.models import Delivery, DeliveryStatus, Event, Person, Place, Rsvp, RsvpStatus
+from events.delivery import InMemoryLimiter, RateLimits
+from events.reminders import plan
+from tests.e2e.conftest import CommunitySetup, StartBot, eventually
 from tests.e2e.publishing import LINK, Published, answers, publish
+from tests.e2e.test_delivery import seeded
 from tests.e2e.test_manage import my_event, started
 from tests.e2e.test_wizard import answer, choose
-from tests.emulator import BotAPIEmulator, Message
+from tests.emulator import Blocked, BotAPIEmulator, Limits, Message, RetryAfter, ServerError
 from tests.emulator import Person as User
 
+# Telegram's limits and the bot's send rate sped up alike (CONTRACT §8); EVENTS_TEST_SCALE=1
+# and EVENTS_TEST_CROWD=1000 run the large send at full size and real pace.
+SCALE = float(os.environ.get("EVENTS_TEST_SCALE", "4"))
+CROWD = int(os.environ.get("EVENTS_TEST_CROWD", "300"))
 JAKARTA = ZoneInfo("Asia/Jakarta")
 MONTHS = [
     "Januari",
@@ -33,6 +43,16 @@ MONTHS = [
     "November",
     "Desember",
 ]
+
+
+@pytest.fixture
+def emulator_limits() -> Limits:
+    return Limits(scale=SCALE)
+
+
+@pytest.fixture
+async def bot(start_bot: StartBot) -> App:
+    return await start_bot(limiter=InMemoryLimiter(RateLimits().scaled(SCALE)))
 
 
 def evening(app: App, days: int = 3) -> datetime:
@@ -305,3 +325,64 @@ async def test_maybe_gets_reminders_when_asked_for_but_never_the_link(
     await emulator.quiet(0.3)
     assert reminders(sam) == []
     assert (dewi.id, f"checkin:{event.id}") not in await rows(bot, event.id)
+
+
+async def test_a_reminder_to_a_crowd_through_a_429_storm_server_errors_and_blocked_people(
+    emulator: BotAPIEmulator, bot: App, community: CommunitySetup
+) -> None:
+    starts = evening(bot)
+    event = await publish(bot, emulator, community.id, starts_at=starts)
+    crowd = await seeded(bot, emulator, CROWD)
+    async with bot.sessions() as session, session.begin():
+        for position, user in enumerate(crowd, start=1):
+            session.add(
+                Rsvp(
+                    event_id=event.id, person_id=user.id, status=RsvpStatus.GOING, position=position
+                )
+            )
+        await session.flush()
+        row = await session.get(Event, event.id)
+        assert row is not None
+        await plan(session, bot.delivery, row, now=bot.clock.now())
+    blocked = crowd[::30]
+    for user in blocked:
+        await user.block()
+    storm = [emulator.faults.add("sendMessage", error=RetryAfter(1), nth=n) for n in range(40, 70)]
+    errors = [emulator.faults.add("sendMessage", error=ServerError(), nth=n) for n in (90, 95, 99)]
+    emulator.faults.add("sendMessage", error=Blocked(), chat_id=crowd[7].id)  # 403 out of the blue
+
+    move_to(bot, starts - timedelta(days=1))
+    key = f"reminder:{event.id}:86400"
+
+    async def settled() -> Counter[DeliveryStatus]:
+        async with bot.sessions() as session:
+            found = Counter(
+                DeliveryStatus(status)
+                for status in await session.scalars(
+                    select(Delivery.status).where(Delivery.key == key)
+                )
+            )
+        unsettled = found[DeliveryStatus.PENDING] + found[DeliveryStatus.SENDING]
+        return Counter() if unsettled else found  # (an empty Counter is false: wait on)
+
+    outcome = await eventually(settled, timeout=30 * 4 / SCALE + CROWD / 20)
+    unreachable = {user.id for user in blocked} | {crowd[7].id}
+    assert outcome == {
+        DeliveryStatus.SENT: CROWD - len(unreachable),
+        DeliveryStatus.BLOCKED: len(unreachable),
+    }
+    received = Counter(
+        call.chat_id
+        for call in emulator.calls_to("sendMessage", ok=True)
+        if str(call.params.get("text", "")).startswith("⏰")
+    )
+    assert received == {user.id: 1 for user in crowd if user.id not in unreachable}
+    assert all(fault.fired == 1 for fault in storm + errors)
+    assert emulator.violations == []
+    async with bot.sessions() as session:
+        marked = await session.scalars(select(Person.id).where(Person.blocked_at.is_not(None)))
+        assert set(marked) == unreachable
+    # The bot is still there for everyone else.
+    dewi = community.member
+    await dewi.send("/start")
+    await dewi.wait_for_message()
