@@ -151,15 +151,16 @@ class Sender:
         return max(4, math.ceil(self.limiter.rate() * self.policy.claim_seconds))
 
     async def _work(self) -> None:
+        # Claiming (a transaction, then rendering) runs beside the sends, never in their way:
+        # the queue is refilled while its second half is still going out.
+        claiming: asyncio.Task[None] | None = None
         while not self._stopping:
-            if self._claim_wanted and len(self._queue) <= self._capacity() // 2:
+            if claiming is not None and claiming.done():
+                claiming = None
+            if claiming is None and self._claim_wanted and self._wants_rows():
                 self._claim_wanted = False
-                try:
-                    if await self._claim_round():
-                        self._claim_wanted = True  # more may be due
-                except Exception:
-                    log.exception("claiming due messages failed; trying again shortly")
-                    self._plan(self.clock.now() + timedelta(seconds=self.policy.min_replan))
+                claiming = asyncio.create_task(self._claim(), name="delivery-claim")
+                claiming.add_done_callback(lambda _task: self._signal.set())
             try:
                 wait = await self._dispatch()
             except Exception:
@@ -167,13 +168,26 @@ class Sender:
                 wait = self.policy.min_replan
             if self._stopping:
                 break
-            if self._claim_wanted and len(self._queue) <= self._capacity() // 2:
+            if claiming is None and self._claim_wanted and self._wants_rows():
                 continue
             self._signal.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     self._signal.wait(), None if wait is None else max(wait, 0.001)
                 )
+        if claiming is not None:
+            await asyncio.gather(claiming, return_exceptions=True)  # its rows are given back
+
+    def _wants_rows(self) -> bool:
+        return len(self._queue) <= self._capacity() // 2
+
+    async def _claim(self) -> None:
+        try:
+            if await self._claim_round():
+                self._claim_wanted = True  # more may be due
+        except Exception:
+            log.exception("claiming due messages failed; trying again shortly")
+            self._plan(self.clock.now() + timedelta(seconds=self.policy.min_replan))
 
     async def _claim_round(self) -> bool:
         """Claim and render due rows; True when the claim was full (more may be due)."""
