@@ -274,6 +274,7 @@ def build_app(
         public_url=settings.public_url or f"http://{settings.http_host}:{settings.http_port}",
         bot_username=username_of(bot),
         default_locale=settings.default_locale,
+        absent=membership.said_absent,
     )
     dispatcher["feeds"] = feeds
     return App(

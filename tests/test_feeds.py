@@ -15,6 +15,8 @@ from ics import Calendar as IcsCalendar
 
 from events.db.models import Event, EventKind, EventStatus, Place
 from events.feeds.calendar import FeedEvent, RenderCache, build_calendar, etag
+from events.feeds.web import COMMUNITY_NAME, PERSONAL_NAME
+from events.i18n import catalogues
 
 HOST = "feeds.example.org"
 BOT = "events_test_bot"
@@ -57,6 +59,18 @@ def many_events() -> list[FeedEvent]:
     events = [make_event(number) for number in range(1, 13)]
     events.append(make_event(20, status=EventStatus.CANCELLED, revision=3))
     events.append(make_event(21, revision=5, updated_at=CHANGED + timedelta(days=3)))
+    # Summer time in the foreign zone (CEST, UTC+2), and a title that is one long word of
+    # two-byte and four-byte characters, so folding must not cut one in half.
+    summer = datetime(2027, 7, 3, 16, 30, tzinfo=UTC)
+    events.append(
+        make_event(
+            22,
+            timezone="Europe/Amsterdam",
+            starts_at=summer,
+            ends_at=summer + timedelta(hours=2),
+            title="Één" + "é" * 150 + "🌱" * 40,
+        )
+    )
     # Occurrences of a recurring event are events of their own; one of them was edited.
     for week in range(4):
         events.append(
@@ -96,40 +110,169 @@ def by_uid(data: bytes) -> dict[str, icalendar.Event]:
     return {str(event["UID"]): event for event in vevents(data)}
 
 
-@pytest.mark.parametrize("locale", ["id", "en"])
-@pytest.mark.parametrize("discreet", [False, True])
-def test_every_parser_accepts_the_feed(locale: str, discreet: bool) -> None:
-    events = many_events()
-    data = build(events, locale=locale, discreet=discreet)
-    text = data.decode("utf-8")
+NEUTRAL = {"id": "Sesi komunitas", "en": "Community session"}
+CANCELLED = {"id": "Dibatalkan: {title}", "en": "Cancelled: {title}"}
+FEED_KINDS = ["personal", "discreet", "community", "event"]
 
+
+def expected_summary(event: FeedEvent, locale: str, discreet: bool) -> str:
+    title = NEUTRAL[locale] if discreet else event.title
+    return CANCELLED[locale].format(title=title) if event.cancelled else title
+
+
+def feeds_of(kind: str, locale: str) -> list[tuple[str, list[FeedEvent], bool]]:
+    """The feeds the server makes, as (name, events, discreet): a person's (plain or discreet),
+    a community's, and every event's own file."""
+    words = catalogues()[locale]
+    events = many_events()
+    if kind in ("personal", "discreet"):
+        return [(words.gettext(PERSONAL_NAME), events, kind == "discreet")]
+    if kind == "community":
+        name = words.gettext(COMMUNITY_NAME).format(community="Lingkar; Tenang, 🌱 C:\\new")
+        return [(name, events, False)]
+    return [
+        (NEUTRAL[locale] if discreet else event.title, [event], discreet)
+        for event in events
+        for discreet in (False, True)
+    ]
+
+
+def unescape(text: str) -> str:
+    """A TEXT value as RFC 5545 3.3.11 escapes it, back to the text."""
+    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m[1] in "nN" else m[1], text)
+
+
+def check_octets(data: bytes) -> None:
+    """CRLF only, no line over 75 octets, no UTF-8 sequence cut by a fold."""
+    assert data.endswith(b"\r\n")
+    lines = data.split(b"\r\n")[:-1]
+    for line in lines:
+        assert b"\n" not in line
+        assert b"\r" not in line
+        assert len(line) <= 75, line
+        line.decode("utf-8")  # raises on half a character
+
+
+def check_feed(
+    data: bytes, events: list[FeedEvent], *, name: str, locale: str, discreet: bool
+) -> None:
+    text = data.decode("utf-8")
+    check_octets(data)
+    uids = {f"event-{event.id}@{HOST}": event for event in events}
+    summaries = {uid: expected_summary(e, locale, discreet) for uid, e in uids.items()}
+    starts = {uid: e.starts_at for uid, e in uids.items()}
+
+    # Unfolding gives back every title (and the calendar's name) exactly.
+    unfolded = re.sub(r"\r\n[ \t]", "", text).split("\r\n")
+    values = [unescape(line.split(":", 1)[1]) for line in unfolded if line.startswith("SUMMARY")]
+    assert sorted(values) == sorted(summaries.values())
+    assert unescape(next(v for v in unfolded if v.startswith("NAME:"))[5:]) == name
+
+    # icalendar: parses, no zone missing, every VEVENT complete.
     calendar = icalendar.Calendar.from_ical(data)
     assert calendar.get_missing_tzids() == set()
-    assert len(vevents(data)) == len(events)
+    # (icalendar keeps the value of these two as it is written: unescaped here)
+    assert unescape(str(calendar["NAME"])) == unescape(str(calendar["X-WR-CALNAME"])) == name
+    found = vevents(data)
+    assert {str(e["UID"]): str(e["SUMMARY"]) for e in found} == summaries
+    assert {str(e["UID"]): e.start for e in found} == starts
+    for event in found:
+        assert {"UID", "DTSTAMP", "SEQUENCE", "DTSTART", "DTEND"} <= set(event.keys())
+        assert int(event["SEQUENCE"]) == uids[str(event["UID"])].revision - 1
 
-    parsed = vobject.readOne(text)
-    parsed.validate()  # raises on a missing UID or DTSTAMP, or a bad value
-    assert len(parsed.vevent_list) == len(events)
+    # vobject, validating.
+    parsed = vobject.readOne(text, validate=True)
+    parsed.validate()
+    assert {v.uid.value: v.summary.value for v in parsed.vevent_list} == summaries
+    assert {v.uid.value: v.dtstart.value for v in parsed.vevent_list} == starts
 
-    assert len(IcsCalendar(text).events) == len(events)
+    # ics.
+    loose = IcsCalendar(text)
+    assert {e.uid: e.name for e in loose.events} == summaries
+    assert {e.uid: e.begin.datetime for e in loose.events} == starts
 
+    # ical, the strict parser of Home Assistant.
     strict = IcsCalendarStream.calendar_from_ics(text)
-    assert len(strict.events) == len(events)
+    assert {e.uid: e.summary for e in strict.events} == summaries
+    assert {e.uid: e.dtstart for e in strict.events} == starts
+    assert {e.uid: e.sequence for e in strict.events} == {
+        uid: e.revision - 1 for uid, e in uids.items()
+    }
 
-    found = recurring_ical_events.of(calendar).between(
-        START - timedelta(days=1), START + timedelta(days=60)
+    # recurring-ical-events: each event exactly once, where it is.
+    first = min(e.starts_at for e in events) - timedelta(days=1)
+    last = max(e.ends_at for e in events) + timedelta(days=1)
+    occurrences = recurring_ical_events.of(calendar).between(first, last)
+    assert sorted(str(o["UID"]) for o in occurrences) == sorted(uids)
+    assert {str(o["UID"]): o.start for o in occurrences} == starts
+
+
+@pytest.mark.parametrize("locale", ["id", "en"])
+@pytest.mark.parametrize("kind", FEED_KINDS)
+def test_every_parser_accepts_every_feed(locale: str, kind: str) -> None:
+    cache = RenderCache()
+    for name, events, discreet in feeds_of(kind, locale):
+        data = build_calendar(
+            events,
+            name=name,
+            locale=locale,
+            host=HOST,
+            bot_username=BOT,
+            discreet=discreet,
+            cache=cache,
+        )
+        check_feed(data, events, name=name, locale=locale, discreet=discreet)
+        # Nothing changed: the same bytes, whether rendered again or taken from the cache.
+        assert data == build_calendar(
+            events, name=name, locale=locale, host=HOST, bot_username=BOT, discreet=discreet
+        )
+
+
+@pytest.mark.parametrize("discreet", [False, True])
+def test_a_series_with_an_edited_occurrence(discreet: bool) -> None:
+    data = build(many_events(), discreet=discreet)
+    calendar = icalendar.Calendar.from_ical(data)
+    weeks = recurring_ical_events.of(calendar).between(START, START + timedelta(weeks=4))
+    series = sorted(
+        (o for o in weeks if str(o["UID"]) in {f"event-{n}@{HOST}" for n in range(30, 34)}),
+        key=lambda o: o.start,
     )
-    assert len(found) == len(events)
+    assert [o.start for o in series] == [START + timedelta(weeks=w) for w in range(4)]
+    assert [int(o["SEQUENCE"]) for o in series] == [0, 0, 1, 0]
+    if discreet:
+        assert {str(o["SUMMARY"]) for o in series} == {"Sesi komunitas"}
+    else:
+        assert [str(o["SUMMARY"]) for o in series] == [
+            TITLES[0],
+            TITLES[1],
+            "Edisi khusus",
+            TITLES[3],
+        ]
+
+
+def test_the_foreign_zone_keeps_summer_time() -> None:
+    summer = next(e for e in many_events() if e.id == 22)
+    data = build(many_events())
+    assert b"DTSTART;TZID=Europe/Amsterdam:20270703T183000\r\n" in data
+    zone = next(
+        z
+        for z in icalendar.Calendar.from_ical(data).walk("VTIMEZONE")
+        if str(z["TZID"]) == "Europe/Amsterdam"
+    )
+    assert {c.name for c in zone.subcomponents} >= {"STANDARD", "DAYLIGHT"}
+    assert by_uid(data)[f"event-22@{HOST}"].start == summer.starts_at
+    for zone_name, local in (
+        ("Asia/Jakarta", b"20261209T190000"),
+        ("Asia/Makassar", b"20261210T200000"),
+        ("Asia/Jayapura", b"20261211T210000"),
+    ):
+        assert b"DTSTART;TZID=" + zone_name.encode() + b":" + local + b"\r\n" in data
+        assert b"TZID:" + zone_name.encode() + b"\r\n" in data
 
 
 def test_the_file_follows_rfc5545_to_the_octet() -> None:
     data = build(many_events())
-    assert data.endswith(b"\r\n")
-    lines = data.split(b"\r\n")[:-1]
-    assert all(b"\n" not in line and b"\r" not in line for line in lines)
-    assert max(len(line) for line in lines) <= 75
-    for event in vevents(data):
-        assert {"UID", "DTSTAMP", "SEQUENCE", "DTSTART", "DTEND"} <= set(event.keys())
+    check_octets(data)
     head = icalendar.Calendar.from_ical(data)
     assert str(head["PRODID"])
     assert str(head["VERSION"]) == "2.0"

@@ -106,6 +106,7 @@ class CalendarAction(StrEnum):
     DISCREET = "d"  # discreet titles on or off
     ADD = "a"  # an event's .ics file and Google Calendar link (event_id)
     NEW_COMMUNITY_LINK = "c"  # an admin renews a community's feed link (community_id)
+    ALL_EVENTS = "e"  # every event of the person's communities in their feed, on or off
 
 
 class CalendarCallback(CallbackData, prefix="cal"):

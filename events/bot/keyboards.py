@@ -139,10 +139,10 @@ def event_list_keyboard(
 
 
 def calendar_keyboard(
-    *, discreet: bool, communities: Sequence[tuple[str, int]] = ()
+    *, discreet: bool, all_events: bool = False, communities: Sequence[tuple[str, int]] = ()
 ) -> InlineKeyboardMarkup:
-    """/calendar: New link, Discreet titles with a tick while they are on, and for an admin
-    New link of each community feed (title, community id)."""
+    """/calendar: New link, Discreet titles and All my communities' events with a tick while
+    they are on, and for an admin New link of each community feed (title, community id)."""
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("New link"), callback_data=CalendarCallback(action=CalendarAction.NEW_LINK)
@@ -151,6 +151,11 @@ def calendar_keyboard(
     builder.button(
         text=f"✅ {label}" if discreet else label,
         callback_data=CalendarCallback(action=CalendarAction.DISCREET),
+    )
+    label = _("All my communities' events")
+    builder.button(
+        text=f"✅ {label}" if all_events else label,
+        callback_data=CalendarCallback(action=CalendarAction.ALL_EVENTS),
     )
     for title, community_id in communities:
         builder.button(

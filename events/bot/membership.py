@@ -160,11 +160,38 @@ class Membership:
         administered = await self._administered(session, person_id, others)
         return sorted([*hosted, *administered], key=lambda community: community.title.casefold())
 
+    async def member_of(
+        self, session: AsyncSession, person_id: int, communities: Sequence[Community]
+    ) -> list[Community]:
+        """Those of the communities whose group has the person in it now, in the same order."""
+        results = await self._standings(session, person_id, communities)
+        return [
+            community
+            for community, (standing, gone) in zip(communities, results, strict=True)
+            if standing.member and not gone
+        ]
+
+    def said_absent(self, community_id: int, user_id: int) -> bool:
+        """Telegram's latest word this process kept (of any age) is that the person is not in
+        the group: for readers that must not ask Telegram themselves (the feeds)."""
+        seen = self._cache.get((community_id, user_id))
+        return seen is not None and seen.at is not None and not seen.member
+
     async def _administered(
         self, session: AsyncSession, person_id: int, communities: Sequence[Community]
     ) -> list[Community]:
         if person_id in self.owners:
             return list(communities)
+        results = await self._standings(session, person_id, communities)
+        return [
+            community
+            for community, (standing, gone) in zip(communities, results, strict=True)
+            if standing.admin and not gone
+        ]
+
+    async def _standings(
+        self, session: AsyncSession, person_id: int, communities: Sequence[Community]
+    ) -> list[tuple[Standing, bool]]:
         gate = asyncio.Semaphore(PARALLEL_LOOKUPS)
 
         async def lookup(community: Community) -> tuple[Standing, bool]:
@@ -177,11 +204,7 @@ class Membership:
         lost = [c.id for c, (_, gone) in zip(communities, results, strict=True) if gone]
         if lost:
             await deactivate(session, lost)
-        return [
-            community
-            for community, (standing, gone) in zip(communities, results, strict=True)
-            if standing.admin and not gone
-        ]
+        return results
 
     # ------------------------------------------------------------------ Telegram and the cache
 

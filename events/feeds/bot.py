@@ -1,5 +1,6 @@
-"""/calendar in a private chat: the person's feed three ways, a new link, discreet titles; for
-community admins also their communities' feeds. And Add to calendar: one event's .ics file."""
+"""/calendar in a private chat: the person's feed three ways, a new link, discreet titles, every
+event of their communities or only theirs; for community admins also their communities' feeds.
+And Add to calendar: one event's .ics file."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from events.bot.membership import Membership
 from events.bot.replies import Replies
 from events.clock import Clock
 from events.db.models import Event, EventStatus, FeedKind, FeedToken, Person
-from events.feeds import tokens
+from events.feeds import queries, tokens
 from events.feeds.calendar import DISCREET_TITLE, build_calendar, deep_link
 from events.feeds.web import Feeds
 from events.i18n import Html, catalogues, html_
@@ -87,6 +88,7 @@ async def calendar_view(
         html_("Discreet titles are on: your calendar shows only “Community session”.")
         if row.discreet
         else html_("Discreet titles are off: your calendar shows the events' titles."),
+        await _all_events_line(session, person, row, feeds, membership, now),
     ]
     administered = await membership.admin_communities(session, person.id)
     for community in administered:
@@ -102,9 +104,46 @@ async def calendar_view(
             )
         )
     markup = calendar_keyboard(
-        discreet=row.discreet, communities=[(c.title, c.id) for c in administered]
+        discreet=row.discreet,
+        all_events=row.all_events,
+        communities=[(c.title, c.id) for c in administered],
     )
     return Html("\n\n".join(parts)), markup, row
+
+
+async def _all_events_line(
+    session: AsyncSession,
+    person: Person,
+    row: FeedToken,
+    feeds: Feeds,
+    membership: Membership,
+    now: datetime,
+) -> Html:
+    """Whether the feed holds every event of the person's communities, and which ones.
+
+    The feed itself asks Telegram nothing; asking here (cached) keeps what the process knows
+    fresh, so a group the person has left is out of their feed from now on."""
+    if not row.all_events:
+        return html_(
+            "“All my communities' events” is off: your calendar shows only the events you are "
+            "going to or may go to."
+        )
+    known = await queries.member_communities(session, person.id, now)
+    communities = [
+        c
+        for c in await membership.member_of(session, person.id, known)
+        if not feeds.absent(c.id, person.id)
+    ]
+    if not communities:
+        return html_(
+            "“All my communities' events” is on, but no community counts yet: one counts once "
+            "you have answered one of its events."
+        )
+    return html_(
+        "“All my communities' events” is on: your calendar also shows every upcoming event "
+        "of {communities}.",
+        communities=", ".join(c.title for c in communities),
+    )
 
 
 async def show_calendar(
@@ -183,6 +222,29 @@ async def toggle_discreet(
     await session.flush()
     text, markup, _row = await calendar_view(session, person, feeds, membership, clock.now())
     toast = _("Discreet titles on.") if row.discreet else _("Discreet titles off.")
+    redraw(query, replies, toast, text, markup)
+
+
+async def toggle_all_events(
+    query: CallbackQuery,
+    session: AsyncSession,
+    person: Person,
+    feeds: Feeds,
+    membership: Membership,
+    clock: Clock,
+    replies: Replies,
+) -> None:
+    row, _token = await tokens.current(
+        session, feeds.secret, FeedKind.PERSONAL, person.id, clock.now()
+    )
+    row.all_events = not row.all_events
+    await session.flush()
+    text, markup, _row = await calendar_view(session, person, feeds, membership, clock.now())
+    toast = (
+        _("All my communities' events on.")
+        if row.all_events
+        else _("All my communities' events off.")
+    )
     redraw(query, replies, toast, text, markup)
 
 
@@ -268,6 +330,9 @@ def build_router() -> Router:
     )
     router.callback_query.register(
         toggle_discreet, CalendarCallback.filter(F.action == CalendarAction.DISCREET)
+    )
+    router.callback_query.register(
+        toggle_all_events, CalendarCallback.filter(F.action == CalendarAction.ALL_EVENTS)
     )
     router.callback_query.register(
         new_community_link,

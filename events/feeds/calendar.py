@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from gettext import GNUTranslations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Timezone, vDuration
+from icalendar import Calendar, Timezone, vDuration, vText
 from icalendar import Event as VEvent
 
 from events.db.models import Event, EventKind, EventStatus, Place
@@ -152,8 +152,23 @@ def vevent(event: FeedEvent, style: FeedStyle) -> VEvent:
 
 
 def render_timezone(name: str) -> bytes:
-    """The VTIMEZONE of an IANA zone, as `Calendar.add_missing_timezones` would add it."""
-    return Timezone.from_tzid(name).to_ical()
+    """The VTIMEZONE of an IANA zone, as `Calendar.add_missing_timezones` would add it, except
+    that each RDATE has a line of its own.
+
+    icalendar lists a rule's transitions in one comma-separated RDATE; vobject (and the
+    dateutil reading it relies on, as in Radicale) keeps only the first of them, so every
+    summer after the first one would be read as winter time. One date a line is the same
+    VTIMEZONE for everyone else (RFC 5545 allows RDATE any number of times).
+    """
+    zone = Timezone.from_tzid(name)
+    for part in zone.subcomponents:
+        listed = part.pop("RDATE", None)
+        if listed is None:
+            continue
+        for dates in listed if isinstance(listed, list) else [listed]:
+            for date in dates.dts:
+                part.add("rdate", date.dt)
+    return zone.to_ical()
 
 
 def render_header(name: str) -> bytes:
@@ -163,8 +178,10 @@ def render_header(name: str) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("name", name)
-    calendar.add("x-wr-calname", name)
+    # TEXT values (RFC 7986 5.1): escaped like SUMMARY, so a group or event title with a
+    # newline, a comma, a semicolon or a backslash neither breaks the file nor reads otherwise.
+    calendar.add("name", vText(name))
+    calendar.add("x-wr-calname", vText(name))
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(REFRESH))
     ical = calendar.to_ical()

@@ -68,8 +68,14 @@ async def _live(session: AsyncSession, kind: FeedKind, owner_id: int) -> list[Fe
 
 
 async def _issue(
-    session: AsyncSession, secret: bytes, kind: FeedKind, owner_id: int, *, discreet: bool
+    session: AsyncSession,
+    secret: bytes,
+    kind: FeedKind,
+    owner_id: int,
+    *,
+    choices: FeedToken | None,
 ) -> tuple[FeedToken, str]:
+    """A new token; ``choices`` is the row whose discreet and all-events choices it keeps."""
     seed = secrets.token_bytes(32).hex()
     token = derive(secret, seed)
     row = FeedToken(
@@ -78,7 +84,8 @@ async def _issue(
         community_id=owner_id if kind is FeedKind.COMMUNITY else None,
         token_hash=token_hash(token),
         seed=seed,
-        discreet=discreet,
+        discreet=bool(choices and choices.discreet),
+        all_events=bool(choices and choices.all_events),
     )
     session.add(row)
     await session.flush()
@@ -104,16 +111,17 @@ async def current(
         return live[0], derive(secret, live[0].seed)
     # None yet, or the bot's secret changed since (its token was replaced): a new link.
     await _revoke(session, live, now)
-    return await _issue(session, secret, kind, owner_id, discreet=bool(live and live[0].discreet))
+    return await _issue(session, secret, kind, owner_id, choices=live[0] if live else None)
 
 
 async def renew(
     session: AsyncSession, secret: bytes, kind: FeedKind, owner_id: int, now: datetime
 ) -> tuple[FeedToken, str]:
-    """A new link: the old one stops working at once; the discreet choice carries over."""
+    """A new link: the old one stops working at once; the discreet and all-events choices
+    carry over."""
     live = await _live(session, kind, owner_id)
     await _revoke(session, live, now)
-    return await _issue(session, secret, kind, owner_id, discreet=bool(live and live[0].discreet))
+    return await _issue(session, secret, kind, owner_id, choices=live[0] if live else None)
 
 
 async def forget(session: AsyncSession, person_id: int) -> None:

@@ -1,6 +1,7 @@
 """The feeds over HTTP, on the bot's own web server.
 
-    GET /feeds/<token>.ics           a person's feed (the events they go or may go to)
+    GET /feeds/<token>.ics           a person's feed (the events they go or may go to, and if
+                                     they chose so every event of their communities)
     GET /feeds/c/<token>.ics         a community's feed (for its admins to share)
     GET /events/<id>/<token>.ics     one event, for a token whose feed may show it
 
@@ -26,7 +27,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from events.clock import Clock
 from events.db.engine import SQLITE_BEGIN_OPTION
-from events.db.models import Community, Event, EventStatus, FeedKind, FeedToken, Person
+from events.db.models import (
+    Community,
+    Event,
+    EventStatus,
+    FeedKind,
+    FeedToken,
+    Person,
+    RsvpStatus,
+)
 from events.feeds import queries, tokens
 from events.feeds.calendar import (
     DISCREET_TITLE,
@@ -68,6 +77,9 @@ class Feeds:
     public_url: str
     bot_username: Callable[[], Awaitable[str]]
     default_locale: str
+    # Whether Telegram told this process that a person is not in a group (community id, person
+    # id): such a community leaves the person's feed at once. The feeds never ask Telegram.
+    absent: Callable[[int, int], bool] = field(default=lambda _community, _person: False)
     cache: RenderCache = field(default_factory=RenderCache)
     _bodies: OrderedDict[object, Body] = field(default_factory=OrderedDict, repr=False)
 
@@ -129,6 +141,12 @@ class Feeds:
             raise web.HTTPNotFound()
         return row
 
+    async def communities_of(self, session: AsyncSession, person_id: int) -> list[int]:
+        """The communities whose every event a person's feed shows when they chose so: what the
+        database knows them to be in, less any group Telegram told us they are not in."""
+        known = await queries.member_communities(session, person_id, self.clock.now())
+        return [c.id for c in known if not self.absent(c.id, person_id)]
+
     async def personal_feed(self, request: web.Request) -> web.StreamResponse:
         async with self._reading() as session:
             row = await self._token(session, request)
@@ -138,7 +156,10 @@ class Feeds:
             if person is None:
                 raise web.HTTPNotFound()
             locale = locale_for(person.locale, person.language_code, self.default_locale)
-            events = await queries.personal_events(session, person.id, self.clock.now())
+            communities = await self.communities_of(session, person.id) if row.all_events else []
+            events = await queries.personal_events(
+                session, person.id, self.clock.now(), communities=communities
+            )
         name = catalogues()[locale].gettext(PERSONAL_NAME)
         body = await self.body(
             events, name=name, locale=locale, discreet=row.discreet, since=row.created_at
@@ -170,7 +191,7 @@ class Feeds:
                 raise web.HTTPNotFound()
             if row.kind is FeedKind.PERSONAL and row.person_id is not None:
                 person = await session.get(Person, row.person_id)
-                if person is None or not await queries.may_see(session, person.id, event_id):
+                if person is None or not await self._may_see(session, row, person.id, event):
                     raise web.HTTPNotFound()
                 locale = locale_for(person.locale, person.language_code, self.default_locale)
             elif row.kind is FeedKind.COMMUNITY and row.community_id == event.community_id:
@@ -186,6 +207,17 @@ class Feeds:
         response = answer(request, body)
         response.headers["Content-Disposition"] = f'attachment; filename="event-{event_id}.ics"'
         return response
+
+    async def _may_see(
+        self, session: AsyncSession, row: FeedToken, person_id: int, event: Event
+    ) -> bool:
+        """A personal token opens an event its feed may show."""
+        answer = await queries.answer_of(session, person_id, event.id)
+        if answer is not None:
+            return answer is not RsvpStatus.DECLINED
+        return row.all_events and event.community_id in await self.communities_of(
+            session, person_id
+        )
 
     def _reading(self) -> _ReadSession:
         return _ReadSession(self.sessions)

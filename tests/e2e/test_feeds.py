@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import logging
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiohttp
@@ -91,7 +92,7 @@ async def test_a_persons_feed_from_calendar_to_http(
     assert apple == "webcal://" + feed.split("://", 1)[1]
     assert google.startswith("https://calendar.google.com/calendar/r?cid=")
     assert unquote(parse_qs(urlsplit(google).query)["cid"][0]) == apple
-    assert shown.button_texts == ["Tautan baru", "Judul samaran"]
+    assert shown.button_texts == ["Tautan baru", "Judul samaran", "Semua acara komunitasku"]
     token = urlsplit(feed).path.removeprefix("/feeds/").removesuffix(".ics")
 
     status, headers, body = await fetch(bot, feed)
@@ -206,7 +207,7 @@ async def test_admins_get_the_community_feed_and_members_do_not(
 
     member = await open_calendar(community.member)
     assert not any("/feeds/c/" in url for url in links(member))
-    assert member.button_texts == ["Tautan baru", "Judul samaran"]
+    assert member.button_texts == ["Tautan baru", "Judul samaran", "Semua acara komunitasku"]
 
     # The community's token opens one of its events as a file of its own.
     token = urlsplit(community_feed).path.removeprefix("/feeds/c/").removesuffix(".ics")
@@ -216,7 +217,12 @@ async def test_admins_get_the_community_feed_and_members_do_not(
     assert headers["Content-Disposition"] == f'attachment; filename="event-{first.id}.ics"'
 
     # The community's link got out: a new one, the old one is gone.
-    assert shown.button_texts == ["Tautan baru", "Judul samaran", "Tautan baru: Lingkar Tenang"]
+    assert shown.button_texts == [
+        "Tautan baru",
+        "Judul samaran",
+        "Semua acara komunitasku",
+        "Tautan baru: Lingkar Tenang",
+    ]
     personal = links(shown)[0]
     tap = await community.admin.tap(shown, "Tautan baru: Lingkar Tenang")
     assert tap.text == "Tautan baru dibuat. Tautan lama tidak berlaku lagi."
@@ -235,7 +241,7 @@ async def test_calendar_in_english(
     await start(sam)
     await answer(bot, event.id, sam, RsvpStatus.GOING)
     shown = await open_calendar(sam)
-    assert shown.button_texts == ["New link", "Discreet titles"]
+    assert shown.button_texts == ["New link", "Discreet titles", "All my communities' events"]
     status, _headers, body = await fetch(bot, links(shown)[0])
     assert status == 200
     assert titles(body) == ["Support circle"]
@@ -304,3 +310,128 @@ async def test_add_to_calendar_is_for_members_only(
     assert toast.text == "Tombol ini sudah tidak berlaku."
     await emulator.quiet(0.3)
     assert not [m for m in stranger.bot_messages if m.document is not None]
+
+
+async def test_all_my_communities_events(
+    emulator: BotAPIEmulator, bot: App, community: CommunitySetup
+) -> None:
+    going = await publish(bot, emulator, community.id, title="Lingkar Dukungan")
+    other = await publish(bot, emulator, community.id, title="Kelas Menulis", place=Place.BOTH)
+    declined = await publish(bot, emulator, community.id, title="Tidak bisa")
+    # A group Dewi is not in: nothing of it ever reaches her feed.
+    stranger = emulator.user("Budi", language_code="id")
+    elsewhere = emulator.group("Ruang Aman", members=[community.english_member], creator=stranger)
+    await emulator.add_bot_to_group(elsewhere, by=stranger)
+    await elsewhere.wait_for_message(contains="/addhost")
+    hidden = await publish(bot, emulator, elsewhere.id, title="Rahasia Ruang Aman")
+    dewi = community.member
+    await start(dewi, community.english_member)
+    await answer(bot, going.id, dewi, RsvpStatus.GOING)
+    await answer(bot, declined.id, dewi, RsvpStatus.DECLINED)
+    await answer(bot, hidden.id, community.english_member, RsvpStatus.GOING)
+
+    shown = await open_calendar(dewi)
+    assert "“Semua acara komunitasku” mati: kalendermu hanya menampilkan acara" in shown.text
+    feed = links(shown)[0]
+    token = urlsplit(feed).path.removeprefix("/feeds/").removesuffix(".ics")
+    assert titles((await fetch(bot, feed))[2]) == ["Lingkar Dukungan"]
+    assert (await fetch(bot, f"http://x/events/{other.id}/{token}.ics"))[0] == 404
+
+    # On: every event of her community, except the one she cannot go to.
+    tap = await dewi.tap(shown, "Semua acara komunitasku")
+    assert tap.text == "Semua acara komunitasku aktif."
+    await dewi.wait_for_edit(
+        shown, predicate=lambda m: "✅ Semua acara komunitasku" in m.button_texts
+    )
+    assert (
+        "“Semua acara komunitasku” aktif: kalendermu juga menampilkan semua acara mendatang "
+        "dari Lingkar Tenang." in shown.text
+    )
+    assert "Ruang Aman" not in shown.text
+    status, _headers, body = await fetch(bot, feed)
+    assert status == 200
+    assert titles(body) == ["Kelas Menulis", "Lingkar Dukungan"]
+    assert b"Rumah Teduh" in body  # shown as the community feed shows it
+    assert LINK.encode() not in body
+    assert b"Ruang Aman" not in body
+    for name in ("Dewi", "Sam", "Rina", "Ayu", "Budi"):
+        assert name.encode() not in body
+    assert (await fetch(bot, f"http://x/events/{other.id}/{token}.ics"))[0] == 200
+    for event_id in (declined.id, hidden.id):
+        assert (await fetch(bot, f"http://x/events/{event_id}/{token}.ics"))[0] == 404
+
+    # Together with discreet titles: neutral titles only.
+    await dewi.tap(shown, "Judul samaran")
+    await dewi.wait_for_edit(shown, predicate=lambda m: "✅ Judul samaran" in m.button_texts)
+    discreet = (await fetch(bot, feed))[2]
+    assert titles(discreet) == ["Sesi komunitas", "Sesi komunitas"]
+    for word in (b"Lingkar", b"Kelas", b"Rumah Teduh", b"Ruang Aman"):
+        assert word not in discreet
+
+    # A new link keeps both choices.
+    await dewi.tap(shown, "Tautan baru")
+    await dewi.wait_for_edit(shown, predicate=lambda m: feed not in m.text)
+    assert shown.button_texts == [
+        "Tautan baru",
+        "✅ Judul samaran",
+        "✅ Semua acara komunitasku",
+    ]
+    renewed = links(shown)[0]
+    assert (await fetch(bot, feed))[0] == 404
+    assert titles((await fetch(bot, renewed))[2]) == ["Sesi komunitas", "Sesi komunitas"]
+
+    # Off again: only her own.
+    tap = await dewi.tap(shown, "✅ Semua acara komunitasku")
+    assert tap.text == "Semua acara komunitasku mati."
+    await dewi.wait_for_edit(shown, predicate=lambda m: "Semua acara komunitasku" in m.button_texts)
+    assert titles((await fetch(bot, renewed))[2]) == ["Sesi komunitas"]
+    await dewi.tap(shown, "✅ Judul samaran")
+    await dewi.wait_for_edit(shown, predicate=lambda m: "Judul samaran" in m.button_texts)
+    assert titles((await fetch(bot, renewed))[2]) == ["Lingkar Dukungan"]
+
+
+async def test_a_host_gets_all_events_and_leaving_the_group_ends_them(
+    emulator: BotAPIEmulator, bot: App, community: CommunitySetup
+) -> None:
+    await publish(bot, emulator, community.id, title="Support circle")
+    await publish(bot, emulator, community.id, title="Writing class")
+    emma = community.english_host  # a host: her community counts without any answer
+    shown = await open_calendar(emma)
+    assert "“All my communities' events” is off" in shown.text
+    feed = links(shown)[0]
+    assert titles((await fetch(bot, feed))[2]) == []
+    tap = await emma.tap(shown, "All my communities' events")
+    assert tap.text == "All my communities' events on."
+    await emma.wait_for_edit(
+        shown, predicate=lambda m: "✅ All my communities' events" in m.button_texts
+    )
+    assert (
+        "“All my communities' events” is on: your calendar also shows every upcoming event of "
+        "Lingkar Tenang." in shown.text
+    )
+    status, _headers, body = await fetch(bot, feed)
+    assert status == 200
+    assert titles(body) == ["Support circle", "Writing class"]
+    assert str(icalendar.Calendar.from_ical(body)["X-WR-CALNAME"]) == "Community events"
+
+    # Dewi answered one event, then left the group: once the bot knows, the rest is gone.
+    dewi = community.member
+    going = await publish(bot, emulator, community.id, title="Lingkar Dukungan")
+    await start(dewi)
+    await answer(bot, going.id, dewi, RsvpStatus.GOING)
+    mine = await open_calendar(dewi)
+    await dewi.tap(mine, "Semua acara komunitasku")
+    await dewi.wait_for_edit(
+        mine, predicate=lambda m: "✅ Semua acara komunitasku" in m.button_texts
+    )
+    dewi_feed = links(mine)[0]
+    assert titles((await fetch(bot, dewi_feed))[2]) == [
+        "Lingkar Dukungan",
+        "Support circle",
+        "Writing class",
+    ]
+    await community.group.leave(dewi)
+    bot.clock.advance(timedelta(minutes=2))  # past what the bot keeps from Telegram
+    again = await open_calendar(dewi)
+    assert "“Semua acara komunitasku” aktif, tapi belum ada komunitas yang terhitung" in again.text
+    assert titles((await fetch(bot, dewi_feed))[2]) == ["Lingkar Dukungan"]
