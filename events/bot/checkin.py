@@ -241,7 +241,7 @@ async def results_view(session: AsyncSession, event: Event, locale: str) -> Html
         return Html("\n".join(lines))
     lines.append(
         html_(
-            "Average: {average} of 5, from {count} answers.",
+            "Average: {average} of 5 ({count} answers).",
             average=format_average(found.average(), locale),
             count=found.answers,
         )
