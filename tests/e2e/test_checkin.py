@@ -187,6 +187,11 @@ async def test_people_who_went_rate_anonymously_and_hosts_see_results_from_five(
     await sam.send("/cancel")
     await sam.wait_for_message(contains="Cancelled")
     await sam.send("Not a comment any more")
+    await sam.tap(asked[sam], "Add a comment")
+    await sam.wait_for_message(contains="Type your comment")
+    await sam.send("/help")  # another command drops the comment and runs
+    await sam.wait_for_message(contains="/events")
+    await sam.send("Not a comment either")
     await emulator.quiet(0.3)
     assert (await stored(bot))[1] == ["Suasananya hangat & aman <3"]
     await sam.tap(asked[sam], "Add a comment")
@@ -256,6 +261,17 @@ async def test_no_checkin_for_a_cancelled_event_and_none_after_a_week(
         event = await session.get(Event, cancelled.id)
         assert event is not None
         event.status = EventStatus.CANCELLED
+
+    # No Feedback before the end, not even with the button's data.
+    rina = community.admin
+    await start(rina)
+    await rina.send("/myevents")
+    listing = await rina.wait_for_message()
+    await rina.tap(listing, "Sesi Pagi")
+    await rina.wait_for_edit(listing, predicate=lambda m: "Peserta" in m.button_texts)
+    assert "Tanggapan" not in listing.button_texts
+    early = await rina.tap(listing, "Peserta", data=f"m:f:{later.id}")
+    assert early.text == "Tanggapan baru bisa dilihat setelah acaranya selesai."
 
     bot.clock.advance(timedelta(hours=4, minutes=1))
     asked = await dewi.wait_for_message(contains="Bagaimana Sesi Pagi tadi?")

@@ -158,6 +158,6 @@ def build_router() -> Router:
     router = Router(name="checkin")
     private = F.chat.type == "private"
     router.message.register(on_comment, StateFilter(Checkin.comment), private, F.text)
-    router.message.register(not_a_comment, StateFilter(Checkin.comment), private)
+    router.message.register(not_a_comment, StateFilter(Checkin.comment), private, ~F.text)
     router.callback_query.register(on_checkin, CheckinCallback.filter())
     return router
