@@ -40,6 +40,7 @@ from events.bot.middlewares.transaction import TransactionMiddleware
 from events.bot.notices import render_notice
 from events.bot.occurrences import Occurrences
 from events.bot.posts import InMemoryPostUpdater, PostUpdater
+from events.bot.reminders import reminder_renderer
 from events.bot.routers import get_routers
 from events.bot.storage import build_storage
 from events.clock import Clock
@@ -260,6 +261,7 @@ def build_app(
     )
     delivery.register("promotion", render_promotion)
     delivery.register("notice", render_notice)
+    delivery.register("reminder", reminder_renderer(clock))
     delivery.register("checkin", render_checkin)
     dispatcher["delivery"] = delivery
     occurrences = Occurrences(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.db.models import Event, EventStatus, Rsvp, RsvpStatus
 from events.domain.rsvp import Counts, free_seats, landing
+from events.reminders import plan
 
 if TYPE_CHECKING:
     from events.delivery import Delivery
@@ -101,7 +102,8 @@ async def answer(
     """Record a person's answer; ``event`` must come from :func:`lock_event` in this transaction.
 
     A seat freed by someone who stops going goes to the first person waiting, in the same
-    transaction, with a promotion message queued for them.
+    transaction, with a promotion message queued for them. Reminders and the check-in follow
+    the answer (events/reminders.py).
     """
     rsvp = await rsvp_of(session, event.id, person_id)
     current = rsvp.status if rsvp is not None else None
@@ -116,6 +118,7 @@ async def answer(
     else:
         rsvp.status, rsvp.position = status, position
     await session.flush()
+    await plan(session, delivery, event, now=delivery.clock.now(), person_ids=[person_id])
     promoted: list[int] = []
     if current is RsvpStatus.GOING:
         promoted = await promote_waitlisted(session, event, delivery)
@@ -124,7 +127,7 @@ async def answer(
 
 async def promote_waitlisted(session: AsyncSession, event: Event, delivery: Delivery) -> list[int]:
     """Give free seats to the people waiting, first come first served; queue one message for
-    each (``promotion:<event>:<generation>``). Returns their ids.
+    each (``promotion:<event>:<generation>``) and plan their reminders. Returns their ids.
 
     For the host side too: call it after raising an event's capacity, in the same transaction.
     """
@@ -156,4 +159,6 @@ async def promote_waitlisted(session: AsyncSession, event: Event, delivery: Deli
             key=promotion_key(locked.id, rsvp.generation),
             expires_at=locked.starts_at,
         )
-    return [rsvp.person_id for rsvp in promoted]
+    people = [rsvp.person_id for rsvp in promoted]
+    await plan(session, delivery, locked, now=delivery.clock.now(), person_ids=people)
+    return people

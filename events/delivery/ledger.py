@@ -134,14 +134,31 @@ async def enqueue_many(
     expires_at: datetime | None = None,
 ) -> int:
     """:func:`enqueue` of one key for many people; returns how many rows were added."""
-    _check_key(key)
-    ids = list(dict.fromkeys(person_ids))
+    rows = (Planned(pid, key, due_at, expires_at) for pid in dict.fromkeys(person_ids))
+    return await enqueue_rows(session, rows)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A row to write: who, which message, from when, until when."""
+
+    person_id: int
+    key: str
+    due_at: datetime
+    expires_at: datetime | None = None
+
+
+async def enqueue_rows(session: AsyncSession, planned: Iterable[Planned]) -> int:
+    """:func:`enqueue` of many rows (any people, any keys); returns how many were added."""
+    rows = []
+    for row in planned:
+        _check_key(row.key)
+        rows.append(_row(row.person_id, row.key, row.due_at, row.expires_at))
     added = 0
-    for start in range(0, len(ids), _CHUNK):
-        rows = [_row(pid, key, due_at, expires_at) for pid in ids[start : start + _CHUNK]]
+    for start in range(0, len(rows), _CHUNK):
         statement = (
             _insert(session)
-            .values(rows)
+            .values(rows[start : start + _CHUNK])
             .on_conflict_do_nothing(index_elements=["person_id", "key"])
             .returning(Delivery.id)
         )

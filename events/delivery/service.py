@@ -162,6 +162,20 @@ class Delivery:
             self._after_commit(session, due, reporter)
         return added
 
+    async def enqueue_rows(self, session: AsyncSession, rows: Iterable[ledger.Planned]) -> int:
+        """Many rows, any people and keys (see :func:`ledger.enqueue_rows`); returns the rows
+        added. Delivery wakes after the commit if one falls due before the planned wake-up."""
+        planned = list(rows)
+        added = await ledger.enqueue_rows(session, planned)
+        if added:
+            self._after_commit(session, min(row.due_at for row in planned))
+        return added
+
+    def wake_after_commit(self, session: AsyncSession, due: datetime) -> None:
+        """For a feature that moved rows itself: look again once ``session`` commits if
+        ``due`` comes before the planned wake-up."""
+        self._after_commit(session, due)
+
     def wake(self) -> None:
         """Look for due rows now (also re-plans the next wake-up)."""
         self.sender.wake()

@@ -41,6 +41,7 @@ async def publish(
     starts_in: timedelta = timedelta(days=3),
     starts_at: datetime | None = None,
     kind: EventKind = EventKind.WEBINAR,
+    created_by: int | None = None,
 ) -> Published:
     async with app.sessions() as session, session.begin():
         community = await session.get(Community, community_id)
@@ -59,6 +60,7 @@ async def publish(
             join_link=LINK if place is not Place.IN_PERSON else None,
             capacity=capacity,
             status=EventStatus.PUBLISHED,
+            created_by=created_by,
         )
         session.add(event)
         await session.flush()

@@ -130,7 +130,15 @@ async def test_edit_time_updates_the_post_and_tells_each_attendee_once(
     assert (event.revision, event.title) == (2, "Ruang Aman")
     assert event.starts_at.isoformat() == "2027-12-06T12:30:00+00:00"
     keys = await deliveries(bot)
-    assert sorted(keys) == sorted((p.id, f"notice:{event.id}:2") for p in (dewi, sam, rina))
+    notices_sent = [(pid, key) for pid, key in keys if key.startswith("notice:")]
+    assert sorted(notices_sent) == sorted((p.id, f"notice:{event.id}:2") for p in (dewi, sam, rina))
+    # The move planned the reminders of the one person going (tests/e2e/test_reminders.py).
+    assert {key for pid, key in keys if pid == dewi.id} == {
+        f"notice:{event.id}:2",
+        f"reminder:{event.id}:86400",
+        f"reminder:{event.id}:3600",
+        f"checkin:{event.id}",
+    }
     assert [m for m in group.bot_messages if "Ruang Aman" in m.text] == [post]  # no new post
 
 
@@ -339,7 +347,16 @@ async def test_more_places_take_people_from_the_waitlist(
     await eventually(promoted)
     [event] = await events_in(bot)
     assert event.capacity is None
-    assert [key for _, key in await deliveries(bot)] == [f"promotion:{event.id}:1"]
+    keys = await deliveries(bot)
+    assert [key for _, key in keys if not key.startswith(("reminder:", "checkin:"))] == [
+        f"promotion:{event.id}:1"
+    ]
+    assert {key for pid, key in keys if pid == sam.id} == {  # his reminders come with the seat
+        f"promotion:{event.id}:1",
+        f"reminder:{event.id}:86400",
+        f"reminder:{event.id}:3600",
+        f"checkin:{event.id}",
+    }
 
 
 async def test_an_english_host_edits_the_place(

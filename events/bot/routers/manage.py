@@ -40,6 +40,7 @@ from events.domain.events import Draft, Problem, check_start
 from events.domain.series import occurrence_start
 from events.formatting import format_datetime
 from events.i18n import CatalogueI18n, Html, html_
+from events.reminders import plan
 
 log = logging.getLogger(__name__)
 
@@ -373,6 +374,7 @@ async def cancel_event(
     event.cancel_reason = reason
     event.revision += 1
     await session.flush()
+    await plan(session, data["delivery"], event, now=clock.now())  # drops every reminder
     told = await tell_people(event, data)
     await update_post(event, data)
     text = html_(
@@ -504,9 +506,13 @@ def what_matters(event: Event) -> tuple[Any, ...]:
 
 async def save_one(event: Event, draft: Draft, data: dict[str, Any], *, start: bool = True) -> int:
     before, capacity = what_matters(event), event.capacity
+    times = (event.starts_at, event.ends_at)
     apply_draft(event, draft, start=start)
     event.revision += 1
     await data["session"].flush()
+    if (event.starts_at, event.ends_at) != times:
+        now = data["clock"].now()
+        await plan(data["session"], data["delivery"], event, now=now)  # reminders move along
     if capacity is not None and (event.capacity is None or event.capacity > capacity):
         await promote_waitlisted(data["session"], event, data["delivery"])  # seats opened
     told = await tell_people(event, data) if what_matters(event) != before else 0

@@ -117,10 +117,20 @@ async def on_answer(
     else:
         replies.add(query.answer(toast(outcome)))
     if private and outcome.changed and isinstance(query.message, Message):
-        text, markup = await render_card(
-            session, event, person, locale, now_open=True, now=clock.now()
-        )
-        replies.add(query.message.edit_text(text, reply_markup=markup))
+        if is_card(query.message, event.id):
+            text, markup = await render_card(
+                session, event, person, locale, now_open=True, now=clock.now()
+            )
+            replies.add(query.message.edit_text(text, reply_markup=markup))
+        else:  # Can't make it, under a reminder: its buttons are spent
+            replies.add(query.message.edit_reply_markup(reply_markup=None))
+
+
+def is_card(message: Message, event_id: int) -> bool:
+    """Whether the message is the event's card (it has the three answers), not a reminder."""
+    going = RsvpCallback(event_id=event_id, answer=RsvpAnswer.GOING).pack()
+    rows = message.reply_markup.inline_keyboard if message.reply_markup else []
+    return any(button.callback_data == going for row in rows for button in row)
 
 
 async def show_card(
