@@ -1,9 +1,10 @@
 """The anonymous after-session check-in: one tap, "How was the session?" 1–5, a comment if wished.
 
-One ledger row per person going (``checkin:<event>``, CONTRACT §3), due an hour after the end;
-the text is decided when it is sent. What is stored keeps the answer apart from the person:
-a score (``CheckinAnswer``) and a comment (``CheckinComment``) carry only the event, and
-``CheckinResponder`` says only that someone answered (so nobody answers twice), never what.
+One ledger row per person going (``checkin:<event>``, CONTRACT §3), due an hour after the end,
+planned with the reminders (events/reminders.py); the text is decided when it is sent. What is
+stored keeps the answer apart from the person: a score (``CheckinAnswer``) and a comment
+(``CheckinComment``) carry only the event, and ``CheckinResponder`` says only that someone
+answered (so nobody answers twice), never what.
 Hosts see the average, the spread and the comments once at least :data:`MIN_ANSWERS` people
 answered; before that only how many did. See docs/checkin.md.
 """
@@ -41,16 +42,11 @@ from events.formatting import LOCALES
 from events.i18n import Html, html_
 
 MIN_ANSWERS = 5  # hosts see nothing but the count below this many answers
-DUE_AFTER = timedelta(hours=1)  # the check-in goes out this long after the end
 OPEN_FOR = timedelta(days=7)  # answers are taken this long after the end
 MAX_COMMENT = 500  # characters of a comment
 SCORES = range(1, 6)
 BAR = 8  # blocks of the longest possible bar in the results
 COMMENTS_ROOM = 3000  # UTF-16 units of comments in one results message (Telegram: 4096)
-
-
-def checkin_key(event_id: int) -> str:
-    return f"checkin:{event_id}"
 
 
 def is_over(event: Event, now: datetime) -> bool:
