@@ -32,6 +32,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from events.bot.cards import render_promotion
+from events.bot.checkin import render_checkin
 from events.bot.commands import register_menu
 from events.bot.membership import Membership
 from events.bot.middlewares import setup_middlewares
@@ -261,6 +262,7 @@ def build_app(
     delivery.register("promotion", render_promotion)
     delivery.register("notice", render_notice)
     delivery.register("reminder", reminder_renderer(clock))
+    delivery.register("checkin", render_checkin)
     dispatcher["delivery"] = delivery
     occurrences = Occurrences(
         bot=bot, sessions=sessions, clock=clock, i18n=i18n, scheduler=scheduler

@@ -46,6 +46,7 @@ class ManageAction(StrEnum):
     KEEP = "k"  # do not cancel after all
     DUPLICATE = "d"
     ATTENDEES = "a"
+    FEEDBACK = "f"  # the check-in's results, once the event is over
 
 
 class ManageCallback(CallbackData, prefix="m"):
@@ -137,3 +138,16 @@ class QuestionsCallback(CallbackData, prefix="qs"):
     """A host opens the questions of one session."""
 
     event_id: int
+
+
+class CheckinAction(StrEnum):
+    SCORE = "s"  # one of the five scores (score)
+    COMMENT = "c"  # add a comment after answering
+
+
+class CheckinCallback(CallbackData, prefix="ci"):
+    """The anonymous after-session check-in: a score, or Add a comment."""
+
+    action: CheckinAction
+    event_id: int
+    score: int = 0

@@ -46,3 +46,7 @@ STEPS: tuple[State, ...] = (
 
 class TimezoneQuestion(StatesGroup):
     city = State()  # the person tapped "Other…" and types a city or zone name
+
+
+class Checkin(StatesGroup):
+    comment = State()  # the person tapped "Add a comment" and types it

@@ -1,4 +1,5 @@
-"""/myevents: hosts and admins manage the events they host — edit, cancel, duplicate, attendees.
+"""/myevents: hosts and admins manage the events they host — edit, cancel, duplicate, attendees,
+and the check-in's feedback once an event is over.
 
 Every button is user input: the event is reloaded and the presser's right to host in its
 community checked on each press; anything else gets a polite refusal and changes nothing.
@@ -7,7 +8,7 @@ community checked on each press; anything else gets a polite refusal and changes
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.bot.callbacks import ManageAction, ManageCallback
+from events.bot.checkin import is_over, results_view
 from events.bot.membership import Membership
 from events.bot.notices import notice_key, people_to_tell
 from events.bot.posts import PostUpdater, refresh_post
@@ -42,7 +44,9 @@ from events.reminders import plan
 
 log = logging.getLogger(__name__)
 
-LISTED = 20  # events shown by /myevents
+LISTED = 20  # upcoming events shown by /myevents
+LISTED_ENDED = 10  # and events that ended lately
+RECENT = timedelta(days=30)  # how lately: their check-in's results stay at hand
 MAX_REASON = 500
 
 
@@ -73,28 +77,37 @@ def is_open(event: Event, now: datetime) -> bool:
 
 async def listed_events(
     session: AsyncSession, membership: Membership, person: Person, now: datetime
-) -> list[Event]:
-    """Events the person hosts, upcoming first: those they created in communities they host
-    in, and all of the communities they administer."""
+) -> tuple[list[Event], list[Event]]:
+    """Events the person hosts: those they created in communities they host in, and all of
+    the communities they administer. Upcoming ones first, then those that ended within
+    :data:`RECENT` and were not cancelled (newest first), for their check-in's results."""
     communities = await membership.communities_for_host(session, person.id)
     administered = [c.id for c in communities if await membership.is_admin(c.id, person.id)]
     hosted = [c.id for c in communities]
     if not hosted:
-        return []
-    rows = await session.scalars(
+        return [], []
+    theirs = or_(
+        Event.community_id.in_(administered),
+        (Event.community_id.in_(hosted)) & (Event.created_by == person.id),
+    )
+    upcoming = await session.scalars(
         select(Event)
-        .where(
-            Event.ends_at > now,
-            Event.status != EventStatus.DRAFT,
-            or_(
-                Event.community_id.in_(administered),
-                (Event.community_id.in_(hosted)) & (Event.created_by == person.id),
-            ),
-        )
+        .where(Event.ends_at > now, Event.status != EventStatus.DRAFT, theirs)
         .order_by(Event.starts_at, Event.id)
         .limit(LISTED)
     )
-    return list(rows)
+    ended = await session.scalars(
+        select(Event)
+        .where(
+            Event.ends_at <= now,
+            Event.ends_at > now - RECENT,
+            Event.status == EventStatus.PUBLISHED,
+            theirs,
+        )
+        .order_by(Event.starts_at.desc(), Event.id.desc())
+        .limit(LISTED_ENDED)
+    )
+    return list(upcoming), list(ended)
 
 
 def when_of(event: Event, i18n: CatalogueI18n) -> str:
@@ -104,12 +117,16 @@ def when_of(event: Event, i18n: CatalogueI18n) -> str:
 async def list_view(
     session: AsyncSession, membership: Membership, person: Person, clock: Clock, i18n: CatalogueI18n
 ) -> tuple[Html, InlineKeyboardMarkup | None]:
-    events = await listed_events(session, membership, person, clock.now())
-    if not events:
+    upcoming, ended = await listed_events(session, membership, person, clock.now())
+    if not upcoming and not ended:
         return html_("You have no upcoming events. Create one with /new."), None
     lines = [html_("Your events — tap one to manage it:"), ""]
+    if not upcoming:
+        lines.append(html_("You have no upcoming events. Create one with /new."))
     builder = InlineKeyboardBuilder()
-    for number, event in enumerate(events, start=1):
+    for number, event in enumerate(upcoming + ended, start=1):
+        if number == len(upcoming) + 1:
+            lines += ["", html_("Ended in the last {days} days:", days=RECENT.days)]
         line = html_(
             "{number}. {title} — {when}",
             number=number,
@@ -178,8 +195,12 @@ async def card_view(
         sizes.append(2)
     button(_("Duplicate"), ManageAction.DUPLICATE)
     button(_("Attendees"), ManageAction.ATTENDEES)
+    sizes.append(2)
+    if is_over(event, clock.now()):
+        button(_("Feedback"), ManageAction.FEEDBACK)
+        sizes.append(1)
     button("« " + _("All my events"), ManageAction.LIST, 0)
-    sizes += [2, 1]
+    sizes.append(1)
     builder.adjust(*sizes)
     return Html("\n".join(lines)), builder.as_markup()
 
@@ -258,6 +279,12 @@ async def on_manage(
     elif action is ManageAction.ATTENDEES:
         text, markup = await attendees_view(session, event)
         show(replies, query, text, markup)
+    elif action is ManageAction.FEEDBACK:
+        if not is_over(event, clock.now()):
+            replies.add(query.answer(_("Feedback opens when the event is over."), show_alert=True))
+            return
+        text = await results_view(session, event, i18n.current_locale)
+        show(replies, query, text, back_markup(event.id))
     elif action is ManageAction.EDIT:
         await start_edit(event, query, state, replies, data)
     elif action is ManageAction.DUPLICATE:
