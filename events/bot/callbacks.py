@@ -46,6 +46,7 @@ class ManageAction(StrEnum):
     KEEP = "k"  # do not cancel after all
     DUPLICATE = "d"
     ATTENDEES = "a"
+    ANNOUNCE = "n"  # a message to everyone going
 
 
 class ManageCallback(CallbackData, prefix="m"):
@@ -53,6 +54,21 @@ class ManageCallback(CallbackData, prefix="m"):
 
     action: ManageAction
     event_id: int = 0
+
+
+class AnnounceAction(StrEnum):
+    PICK = "p"  # the event the message is for
+    SEND = "s"
+    CANCEL = "c"
+
+
+class AnnounceCallback(CallbackData, prefix="an"):
+    """/announce: a host's message to the people going. ``version`` names the preview a button
+    belongs to, so the button of an earlier text no longer works."""
+
+    action: AnnounceAction
+    event_id: int
+    version: int = 0
 
 
 class PinCallback(CallbackData, prefix="pin"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from events.bot.routers import (
+    announce,
     community,
     errors,
     fallback,
@@ -28,6 +29,7 @@ def get_routers() -> list[Router]:
         errors,
         wizard,
         manage,
+        announce,
         rsvp,
         qa,
         start,

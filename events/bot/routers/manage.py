@@ -71,10 +71,15 @@ def is_open(event: Event, now: datetime) -> bool:
 
 
 async def listed_events(
-    session: AsyncSession, membership: Membership, person: Person, now: datetime
+    session: AsyncSession,
+    membership: Membership,
+    person: Person,
+    now: datetime,
+    *,
+    open_only: bool = False,
 ) -> list[Event]:
     """Events the person hosts, upcoming first: those they created in communities they host
-    in, and all of the communities they administer."""
+    in, and all of the communities they administer (with ``open_only``, not cancelled ones)."""
     communities = await membership.communities_for_host(session, person.id)
     administered = [c.id for c in communities if await membership.is_admin(c.id, person.id)]
     hosted = [c.id for c in communities]
@@ -84,7 +89,9 @@ async def listed_events(
         select(Event)
         .where(
             Event.ends_at > now,
-            Event.status != EventStatus.DRAFT,
+            Event.status == EventStatus.PUBLISHED
+            if open_only
+            else Event.status != EventStatus.DRAFT,
             or_(
                 Event.community_id.in_(administered),
                 (Event.community_id.in_(hosted)) & (Event.created_by == person.id),
@@ -177,8 +184,12 @@ async def card_view(
         sizes.append(2)
     button(_("Duplicate"), ManageAction.DUPLICATE)
     button(_("Attendees"), ManageAction.ATTENDEES)
+    sizes.append(2)
+    if is_open(event, clock.now()):
+        button(_("Announce"), ManageAction.ANNOUNCE)
+        sizes.append(1)
     button("« " + _("All my events"), ManageAction.LIST, 0)
-    sizes += [2, 1]
+    sizes.append(1)
     builder.adjust(*sizes)
     return Html("\n".join(lines)), builder.as_markup()
 
@@ -261,6 +272,11 @@ async def on_manage(
         await start_edit(event, query, state, replies, data)
     elif action is ManageAction.DUPLICATE:
         await start_duplicate(event, query, state, replies, data)
+    elif action is ManageAction.ANNOUNCE:
+        # (the announcing itself lives in its own router)
+        from events.bot.routers.announce import start_from_card
+
+        await start_from_card(event, query, state, replies, data)
     elif action is ManageAction.CANCEL:
         await ask_reason(event, query, state, replies, clock)
     elif action is ManageAction.KEEP:
