@@ -11,7 +11,6 @@ from __future__ import annotations
 from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,13 +25,14 @@ def announce_key(broadcast_id: int) -> str:
     return f"announce:{broadcast_id}"
 
 
-def plural_html(singular: str, plural: str, count: int, /, **values: object) -> Html:
-    """:func:`events.i18n.html_` for a message with a plural form chosen by ``count``."""
+def plural_html(translated: str, count: int, /, **values: object) -> Html:
+    """A plural message chosen with ``ngettext`` (which marks it for extraction), escaped and
+    filled in as :func:`events.i18n.html_` does."""
     escaped = {
         name: value if isinstance(value, Html) else html.quote(str(value))
         for name, value in values.items()
     }
-    return Html(html.quote(ngettext(singular, plural, count)).format(count=count, **escaped))
+    return Html(html.quote(translated).format(count=count, **escaped))
 
 
 async def people_going(session: AsyncSession, event_id: int) -> list[int]:

@@ -16,7 +16,6 @@ from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
@@ -62,8 +61,11 @@ def nobody_going(title: str) -> Html:
 
 def ask_for_text(title: str, going: int) -> Html:
     ask = plural_html(
-        "Type the message for the {count} person going to {title}.",
-        "Type the message for the {count} people going to {title}.",
+        ngettext(
+            "Type the message for the {count} person going to {title}.",
+            "Type the message for the {count} people going to {title}.",
+            going,
+        ),
         going,
         title=title,
     )
@@ -293,17 +295,19 @@ async def send(
         host_id=person.id,
     )
     answer = plural_html(
-        "On its way to the {count} person going to {title}.",
-        "On its way to the {count} people going to {title}.",
+        ngettext(
+            "On its way to the {count} person going to {title}.",
+            "On its way to the {count} people going to {title}.",
+            len(going),
+        ),
         len(going),
         title=event.title,
     )
     if len(going) > PROGRESS_THRESHOLD:
         answer = Html(answer + " " + html_("The next message shows how the sending goes."))
-    replies.add(query.answer())
-    if isinstance(query.message, Message):
-        replies.add(query.message.edit_reply_markup(reply_markup=None))  # the preview stays
-    replies.add(SendMessage(chat_id=person.id, text=answer))
+    # The preview turns into the answer above what was sent (an edit: the progress message
+    # may follow at once without crowding the private chat).
+    show(replies, query, Html(f"{answer}\n\n{announcement_text(event.title, text)}"))
 
 
 def build_router() -> Router:
