@@ -120,10 +120,14 @@ async def leave_announcing(state: FSMContext) -> None:
 
 
 async def begin(
-    event: Event, target: Message | CallbackQuery, state: FSMContext, replies: Replies, **data: Any
+    event: Event,
+    target: Message | CallbackQuery,
+    state: FSMContext,
+    replies: Replies,
+    session: AsyncSession,
 ) -> None:
     """Ask for the message for this event (nothing is kept when nobody is going)."""
-    going = await people_going(data["session"], event.id)
+    going = await people_going(session, event.id)
     if not going:
         await leave_announcing(state)
         if isinstance(target, CallbackQuery):
@@ -145,7 +149,6 @@ async def announce_command(
     membership: Membership,
     clock: Clock,
     replies: Replies,
-    **data: Any,
 ) -> None:
     await leave_announcing(state)
     if not await membership.communities_for_host(session, person.id):
@@ -156,7 +159,7 @@ async def announce_command(
         replies.add(message.answer(html_("You host no upcoming event to send a message about.")))
         return
     if len(events) == 1:
-        await begin(events[0], message, state, replies, session=session)
+        await begin(events[0], message, state, replies, session)
         return
     builder = InlineKeyboardBuilder()
     for event in events:
@@ -176,7 +179,7 @@ async def start_from_card(
     if not is_open(event, data["clock"].now()):
         replies.add(query.answer(_("This event can no longer be changed."), show_alert=True))
         return
-    await begin(event, query, state, replies, session=data["session"])
+    await begin(event, query, state, replies, data["session"])
 
 
 # --- typed answers
