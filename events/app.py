@@ -31,6 +31,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from events.bot.announcements import render_announce
 from events.bot.cards import render_promotion
 from events.bot.checkin import render_checkin
 from events.bot.commands import register_menu
@@ -263,6 +264,7 @@ def build_app(
     delivery.register("notice", render_notice)
     delivery.register("reminder", reminder_renderer(clock))
     delivery.register("checkin", render_checkin)
+    delivery.register("announce", render_announce)
     dispatcher["delivery"] = delivery
     occurrences = Occurrences(
         bot=bot, sessions=sessions, clock=clock, i18n=i18n, scheduler=scheduler

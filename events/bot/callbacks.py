@@ -47,6 +47,7 @@ class ManageAction(StrEnum):
     DUPLICATE = "d"
     ATTENDEES = "a"
     FEEDBACK = "f"  # the check-in's results, once the event is over
+    ANNOUNCE = "n"  # a message to everyone going
 
 
 class ManageCallback(CallbackData, prefix="m"):
@@ -54,6 +55,21 @@ class ManageCallback(CallbackData, prefix="m"):
 
     action: ManageAction
     event_id: int = 0
+
+
+class AnnounceAction(StrEnum):
+    PICK = "p"  # the event the message is for
+    SEND = "s"
+    CANCEL = "c"
+
+
+class AnnounceCallback(CallbackData, prefix="an"):
+    """/announce: a host's message to the people going. ``version`` names the preview a button
+    belongs to, so the button of an earlier text no longer works."""
+
+    action: AnnounceAction
+    event_id: int
+    version: int = 0
 
 
 class PinCallback(CallbackData, prefix="pin"):

@@ -31,6 +31,7 @@ COMMANDS = (
     Command("questions", N_("Questions to the Q&A sessions you host")),
     Command("new", N_("Create an event")),
     Command("myevents", N_("Events you host: edit, cancel, attendees")),
+    Command("announce", N_("Send a message to everyone going to your event")),
     Command("calendar", N_("Your events in your calendar app")),
     Command("cancel", N_("Stop what you are doing")),
     Command("language", N_("Choose your language"), group=True),

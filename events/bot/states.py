@@ -26,6 +26,13 @@ class ManageEvent(StatesGroup):
     reason = State()  # a host cancelling an event may say why
 
 
+class Announcing(StatesGroup):
+    """/announce: the host types a message for the people going, then sees it and sends it."""
+
+    text = State()
+    preview = State()
+
+
 STEPS: tuple[State, ...] = (
     NewEvent.community,
     NewEvent.kind,

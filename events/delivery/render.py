@@ -8,7 +8,6 @@ any more (the event was deleted, the broadcast withdrawn): the row then expires 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +17,6 @@ from aiogram.types import InlineKeyboardMarkup, LinkPreviewOptions
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.db.models import Person
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,18 +52,3 @@ set (``gettext``/``html_`` answer in their language) in a read-only transaction.
 def key_kind(key: str) -> str:
     """``"reminder:12:3600"`` → ``"reminder"``."""
     return key.partition(":")[0]
-
-
-async def render_announce(session: AsyncSession, person: Person, key: str) -> None:
-    """``announce:<broadcast id>``: a host's broadcast to the people of a community.
-
-    Broadcasts are not stored yet, so there is nothing to say: such a row expires unsent.
-    The broadcast feature replaces this renderer with one that reads the broadcast.
-    """
-    log.warning("no broadcast behind %s: not sent", key)
-    return None
-
-
-def default_renderers() -> dict[str, Renderer]:
-    """The renderers of the bot, by key kind."""
-    return {"announce": render_announce}

@@ -31,7 +31,7 @@ from events.clock import Clock
 from events.delivery import ledger
 from events.delivery.limits import CountOtherWrites, Limiter
 from events.delivery.progress import PROGRESS_INTERVAL, PROGRESS_THRESHOLD, ProgressReporter
-from events.delivery.render import Renderer, default_renderers
+from events.delivery.render import Renderer
 from events.delivery.sender import Sender, SendPolicy
 from events.i18n import CatalogueI18n
 from events.scheduling.wakeup import WakeUp
@@ -72,8 +72,7 @@ class Delivery:
         self.i18n = i18n
         self.limiter = limiter
         self.default_locale = default_locale
-        self.renderers: dict[str, Renderer] = default_renderers()
-        self.renderers.update(renderers or {})
+        self.renderers: dict[str, Renderer] = dict(renderers or {})
         self.progress_interval = progress_interval
         self.wakeup = WakeUp(scheduler, clock, self.wake)
         # The bot's other writes (answers to the person acting) count against the limits too.

@@ -18,6 +18,7 @@ from events.db.models import Event, EventKind, Place
 MAX_TITLE = 120  # UTF-16 code units, as Telegram counts
 MAX_DESCRIPTION = 2000
 MAX_LOCATION = 300
+MAX_ANNOUNCEMENT = 3500  # with its header and the host's preview, under Telegram's 4096
 MAX_LINK = 2048
 MAX_CAPACITY = 100_000
 MAX_DURATION = timedelta(hours=24)
@@ -57,6 +58,16 @@ def check_description(text: str) -> str | Problem:
     if utf16_length(description) > MAX_DESCRIPTION:
         return Problem.TOO_LONG
     return description
+
+
+def check_announcement(text: str) -> str | Problem:
+    """A host's message to the people going: plain text, its line breaks kept."""
+    announcement = text.strip()
+    if not announcement:
+        return Problem.EMPTY
+    if utf16_length(announcement) > MAX_ANNOUNCEMENT:
+        return Problem.TOO_LONG
+    return announcement
 
 
 def check_location(text: str) -> str | Problem:

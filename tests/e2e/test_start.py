@@ -131,6 +131,12 @@ async def test_command_menu_in_both_languages(emulator: BotAPIEmulator, bot: App
 
     assert ("language", "Pilih bahasa") in emulator.commands("default")
     assert ("language", "Choose your language") in emulator.commands("default", "en")
+    assert ("announce", "Kirim pesan ke semua yang hadir di acaramu") in emulator.commands(
+        "default"
+    )
+    assert ("announce", "Send a message to everyone going to your event") in emulator.commands(
+        "default", "en"
+    )
     assert [name for name, _ in emulator.commands("all_group_chats")] == [
         "help",
         "events",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from events.bot.routers import (
+    announce,
     checkin,
     community,
     errors,
@@ -31,6 +32,7 @@ def get_routers() -> list[Router]:
         wizard,
         checkin,
         manage,
+        announce,
         rsvp,
         qa,
         start,

@@ -76,11 +76,17 @@ def is_open(event: Event, now: datetime) -> bool:
 
 
 async def listed_events(
-    session: AsyncSession, membership: Membership, person: Person, now: datetime
+    session: AsyncSession,
+    membership: Membership,
+    person: Person,
+    now: datetime,
+    *,
+    open_only: bool = False,
 ) -> tuple[list[Event], list[Event]]:
     """Events the person hosts: those they created in communities they host in, and all of
-    the communities they administer. Upcoming ones first, then those that ended within
-    :data:`RECENT` and were not cancelled (newest first), for their check-in's results."""
+    the communities they administer. Upcoming ones first (with ``open_only``, not cancelled
+    ones), then those that ended within :data:`RECENT` and were not cancelled (newest first),
+    for their check-in's results."""
     communities = await membership.communities_for_host(session, person.id)
     administered = [c.id for c in communities if await membership.is_admin(c.id, person.id)]
     hosted = [c.id for c in communities]
@@ -92,7 +98,13 @@ async def listed_events(
     )
     upcoming = await session.scalars(
         select(Event)
-        .where(Event.ends_at > now, Event.status != EventStatus.DRAFT, theirs)
+        .where(
+            Event.ends_at > now,
+            Event.status == EventStatus.PUBLISHED
+            if open_only
+            else Event.status != EventStatus.DRAFT,
+            theirs,
+        )
         .order_by(Event.starts_at, Event.id)
         .limit(LISTED)
     )
@@ -199,6 +211,9 @@ async def card_view(
     if is_over(event, clock.now()):
         button(_("Feedback"), ManageAction.FEEDBACK)
         sizes.append(1)
+    if is_open(event, clock.now()):
+        button(_("Announce"), ManageAction.ANNOUNCE)
+        sizes.append(1)
     button("« " + _("All my events"), ManageAction.LIST, 0)
     sizes.append(1)
     builder.adjust(*sizes)
@@ -289,6 +304,11 @@ async def on_manage(
         await start_edit(event, query, state, replies, data)
     elif action is ManageAction.DUPLICATE:
         await start_duplicate(event, query, state, replies, data)
+    elif action is ManageAction.ANNOUNCE:
+        # (the announcing itself lives in its own router)
+        from events.bot.routers.announce import start_from_card
+
+        await start_from_card(event, query, state, replies, data)
     elif action is ManageAction.CANCEL:
         await ask_reason(event, query, state, replies, clock)
     elif action is ManageAction.KEEP:
