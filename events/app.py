@@ -90,15 +90,15 @@ class App:
     _stopping: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.dispatcher.startup.register(self._on_polling)
-        self.dispatcher.shutdown.register(self._on_polling_stopped)
+        self.dispatcher.startup.register(self._on_receiving)
+        self.dispatcher.shutdown.register(self._on_receiving_stopped)
 
-    async def _on_polling(self) -> None:
+    async def _on_receiving(self) -> None:
         self.health.receiving = True
         # The menu is a nicety: registering it never delays the first answer.
         self._spawn(register_menu(self.bot, self.i18n))
 
-    async def _on_polling_stopped(self) -> None:
+    async def _on_receiving_stopped(self) -> None:
         self.health.receiving = False
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
@@ -157,11 +157,11 @@ class App:
         """Updates arrive on the web server until :meth:`stop`. The webhook stays set when the
         process stops: other processes may be serving it, and Telegram keeps what arrives while
         none is."""
+        await set_webhook(self.bot, self.settings)
+        log.info("receiving updates by webhook at %s", self.settings.webhook_url)
         workflow = {"dispatcher": self.dispatcher, "bots": [self.bot], "bot": self.bot}
         await self.dispatcher.emit_startup(**self.dispatcher.workflow_data, **workflow)
         try:
-            await set_webhook(self.bot, self.settings)
-            log.info("receiving updates by webhook at %s", self.settings.webhook_url)
             await self._unhooked.wait()
         finally:
             await self.dispatcher.emit_shutdown(**self.dispatcher.workflow_data, **workflow)
@@ -273,8 +273,7 @@ async def set_webhook(bot: Bot, settings: Settings) -> None:
             return
         except TelegramBadRequest as exc:
             raise ConfigError(
-                f"{ENV_PREFIX}WEBHOOK_URL ({url}) was refused by the Bot API server: "
-                f"{exc.message}"
+                f"{ENV_PREFIX}WEBHOOK_URL ({url}) was refused by the Bot API server: {exc.message}"
             ) from None
         except (TelegramNetworkError, TelegramServerError) as exc:
             log.warning("setWebhook failed (%s); trying again in %.0f s", exc, delay)

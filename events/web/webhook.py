@@ -83,7 +83,9 @@ class WebhookHandler(SimpleRequestHandler):
         update_id = update.update_id
         attempt = Attempt(number=self._failures.get(update_id, 0) + 1)
         try:
-            result = await self.dispatcher.feed_update(self.bot, update, **self.data, attempt=attempt)
+            result = await self.dispatcher.feed_update(
+                self.bot, update, **self.data, attempt=attempt
+            )
         except Exception:
             log.exception("update %s failed outside its handlers", update_id)
             attempt.failed = True

@@ -21,7 +21,6 @@ from .methods import WRITE_METHODS, BotMethods
 from .params import read_params
 from .people import Group, Person
 from .polling import Update, UpdateQueue
-from .webhook import WebhookDelivery, WebhookSender
 from .state import (
     ADMINS,
     DEFAULT_ADMIN_RIGHTS,
@@ -36,6 +35,7 @@ from .state import (
     UserRecord,
     World,
 )
+from .webhook import WebhookDelivery, WebhookSender
 
 log = logging.getLogger(__name__)
 
