@@ -359,6 +359,7 @@ class Receiver:
         self.hold: asyncio.Event | None = None  # when set, requests wait for it
         self.inside = 0
         self.most_inside = 0
+        self.arrived = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -368,6 +369,7 @@ class Receiver:
         )
         self.inside += 1
         self.most_inside = max(self.most_inside, self.inside)
+        self.arrived.set()
         try:
             if self.hold is not None:
                 await self.hold.wait()
@@ -391,6 +393,13 @@ class Receiver:
             self.hold.set()
         assert self._runner is not None
         await self._runner.cleanup()
+
+    async def until_inside(self, count: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until ``count`` requests are being held at once."""
+        async with asyncio.timeout(timeout):
+            while self.inside < count:
+                self.arrived.clear()
+                await self.arrived.wait()
 
     def texts(self) -> list[str]:
         return [update["message"]["text"] for update, _ in self.received if "message" in update]
@@ -460,8 +469,9 @@ async def test_max_connections_bounds_deliveries_in_flight(emu: BotAPIEmulator, 
         dewi = emu.user("Dewi")
         for n in range(5):
             await dewi.send(f"message {n}")
-        await emu.wait_until(lambda: receiver.inside == 2)
-        await asyncio.sleep(0.1)  # a third would have arrived by now
+        await receiver.until_inside(2)
+        with pytest.raises(TimeoutError):
+            await receiver.until_inside(3, timeout=0.2)  # a third would have arrived by now
         assert receiver.inside == 2
         receiver.hold.set()
         await emu.wait_until(lambda: len(receiver.received) == 5)
