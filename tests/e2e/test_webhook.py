@@ -9,6 +9,7 @@ never carry a method, and a request without the secret is refused.
 from __future__ import annotations
 
 import socket
+from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 
 from events.app import App
 from events.bot.middlewares import person as person_middleware
+from events.bot.middlewares.once import KEPT_FOR, prune_processed_updates
 from events.db.models import Person, ProcessedUpdate, RsvpStatus
 from events.web.webhook import MAX_ATTEMPTS, SECRET_HEADER
 from tests.e2e.conftest import CommunitySetup, StartBot
@@ -251,3 +253,13 @@ async def test_an_update_that_always_fails_is_given_up(
     assert await processed(bot, update.update_id) == 0
     async with bot.sessions() as session:
         assert await session.get(Person, dewi.id) is None
+
+
+async def test_old_update_ids_are_forgotten(bot: App) -> None:
+    now = bot.clock.now()
+    async with bot.sessions() as session, session.begin():
+        session.add(ProcessedUpdate(update_id=1, processed_at=now - KEPT_FOR - timedelta(hours=1)))
+        session.add(ProcessedUpdate(update_id=2, processed_at=now - KEPT_FOR + timedelta(hours=1)))
+    assert await prune_processed_updates(bot.sessions, bot.clock) == 1
+    assert await processed(bot, 1) == 0
+    assert await processed(bot, 2) == 1
