@@ -10,6 +10,7 @@ import logging
 import signal
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -19,6 +20,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import (
     TelegramAPIError,
+    TelegramBadRequest,
     TelegramNetworkError,
     TelegramNotFound,
     TelegramServerError,
@@ -37,6 +39,7 @@ from events.bot.checkin import render_checkin
 from events.bot.commands import register_menu
 from events.bot.membership import Membership
 from events.bot.middlewares import setup_middlewares
+from events.bot.middlewares.once import PRUNE_EVERY_SECONDS, prune_processed_updates
 from events.bot.middlewares.transaction import TransactionMiddleware
 from events.bot.notices import render_notice
 from events.bot.occurrences import Occurrences
@@ -54,6 +57,7 @@ from events.i18n import CatalogueI18n, build_i18n
 from events.scheduling import build_scheduler
 from events.web import build_web_app
 from events.web.health import Health
+from events.web.webhook import WebhookHandler
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,7 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "chat_member"]
 POLLING_TIMEOUT = 10  # seconds a getUpdates call waits for news
 DRAIN_TIMEOUT = 10.0  # seconds the shutdown waits for updates being handled
+PRUNE_JOB = "processed-updates:prune"
 
 
 @dataclass
@@ -79,21 +84,23 @@ class App:
     delivery: Delivery
     posts: PostUpdater | None = None  # keeps group posts' counts current
     occurrences: Occurrences | None = None  # creates the occurrences of recurring events
+    webhook: WebhookHandler | None = None  # updates come by webhook (`run --webhook`), not polling
     http_port: int | None = None  # the port the web server listens on, once it does
     _main: asyncio.Task[None] | None = field(default=None, repr=False)
+    _unhooked: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _background: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
     _stopping: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.dispatcher.startup.register(self._on_polling)
-        self.dispatcher.shutdown.register(self._on_polling_stopped)
+        self.dispatcher.startup.register(self._on_receiving)
+        self.dispatcher.shutdown.register(self._on_receiving_stopped)
 
-    async def _on_polling(self) -> None:
+    async def _on_receiving(self) -> None:
         self.health.receiving = True
         # The menu is a nicety: registering it never delays the first answer.
         self._spawn(register_menu(self.bot, self.i18n))
 
-    async def _on_polling_stopped(self) -> None:
+    async def _on_receiving_stopped(self) -> None:
         self.health.receiving = False
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
@@ -124,17 +131,22 @@ class App:
             self.scheduler.start()
             me = await identify(self.bot, self.settings)
             log.info("running as @%s", me.username)
-            await drop_webhook(self.bot)
+            if self.webhook is None:
+                await drop_webhook(self.bot)
+            self._plan_pruning()
             await self.delivery.start()
             if self.occurrences is not None:
                 self.occurrences.start()
-            await self.dispatcher.start_polling(
-                self.bot,
-                allowed_updates=ALLOWED_UPDATES,
-                polling_timeout=POLLING_TIMEOUT,
-                handle_signals=False,
-                close_bot_session=False,
-            )
+            if self.webhook is not None:
+                await self._serve_webhook()
+            else:
+                await self.dispatcher.start_polling(
+                    self.bot,
+                    allowed_updates=ALLOWED_UPDATES,
+                    polling_timeout=POLLING_TIMEOUT,
+                    handle_signals=False,
+                    close_bot_session=False,
+                )
         except asyncio.CancelledError:
             log.info("stopping")
         finally:
@@ -143,12 +155,52 @@ class App:
                     loop.remove_signal_handler(sig)
             await self._shutdown(runner)
 
+    async def _serve_webhook(self) -> None:
+        """Updates arrive on the web server until :meth:`stop`. The webhook stays set when the
+        process stops: other processes may be serving it, and Telegram keeps what arrives while
+        none is."""
+        await set_webhook(self.bot, self.settings)
+        log.info("receiving updates by webhook at %s", self.settings.webhook_url)
+        workflow = {"dispatcher": self.dispatcher, "bots": [self.bot], "bot": self.bot}
+        await self.dispatcher.emit_startup(**self.dispatcher.workflow_data, **workflow)
+        try:
+            await self._unhooked.wait()
+        finally:
+            await self.dispatcher.emit_shutdown(**self.dispatcher.workflow_data, **workflow)
+
+    def _plan_pruning(self) -> None:
+        self.scheduler.add_job(
+            self._prune,
+            "interval",
+            seconds=PRUNE_EVERY_SECONDS,
+            id=PRUNE_JOB,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
+
+    async def _prune(self) -> None:
+        try:
+            forgotten = await prune_processed_updates(self.sessions, self.clock)
+        except Exception as exc:
+            log.warning("forgetting old update ids failed (%s); trying again later", exc)
+            return
+        if forgotten:
+            log.info("forgot %d old update ids", forgotten)
+
     def stop(self) -> None:
-        """Ask :meth:`run` to finish: polling stops, updates in hand are completed."""
+        """Ask :meth:`run` to finish: polling stops (or the webhook answers 503 from now on),
+        updates in hand are completed."""
         if self._stopping:
             return
         self._stopping = True
-        if self.health.receiving:
+        if self.webhook is not None:
+            self.webhook.closing = True  # Telegram delivers them again, here or elsewhere
+        if self.health.receiving and self.webhook is not None:
+            self._unhooked.set()
+        elif self.health.receiving:
             self._spawn(self.dispatcher.stop_polling())
         elif self._main is not None and not self._main.done():
             self._main.cancel()  # still starting: nothing to finish
@@ -207,6 +259,30 @@ async def drop_webhook(bot: Bot) -> None:
         log.warning("deleteWebhook failed (%s); polling anyway", exc)
 
 
+async def set_webhook(bot: Bot, settings: Settings) -> None:
+    """setWebhook with the secret, the update types polling asks for, pending updates kept;
+    a URL the server refuses is fatal, a server that does not answer is waited for."""
+    url, secret = settings.webhook
+    delay = 1.0
+    while True:
+        try:
+            await bot.set_webhook(
+                url,
+                secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+            return
+        except TelegramBadRequest as exc:
+            raise ConfigError(
+                f"{ENV_PREFIX}WEBHOOK_URL ({url}) was refused by the Bot API server: {exc.message}"
+            ) from None
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            log.warning("setWebhook failed (%s); trying again in %.0f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+
 def build_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     try:
@@ -226,9 +302,16 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_app(
-    settings: Settings, *, clock: Clock | None = None, limiter: Limiter | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    limiter: Limiter | None = None,
+    webhook: bool = False,
 ) -> App:
-    """The app; ``limiter`` replaces the in-memory one at ``EVENTS_SEND_RATE`` (tests scale it)."""
+    """The app; ``limiter`` replaces the in-memory one at ``EVENTS_SEND_RATE`` (tests scale it);
+    with ``webhook`` updates come to ``EVENTS_WEBHOOK_URL`` instead of long polling."""
+    if webhook:
+        settings.webhook  # noqa: B018 - both are needed before anything is built
     clock = clock or Clock()
     bot = build_bot(settings)
     try:
@@ -281,6 +364,11 @@ def build_app(
         absent=membership.said_absent,
     )
     dispatcher["feeds"] = feeds
+    web_app = build_web_app(health, feeds)
+    handler: WebhookHandler | None = None
+    if webhook:
+        handler = WebhookHandler(dispatcher, bot, settings.webhook[1])
+        handler.register(web_app, path=settings.webhook_path)
     return App(
         settings=settings,
         clock=clock,
@@ -290,10 +378,11 @@ def build_app(
         sessions=sessions,
         i18n=i18n,
         scheduler=scheduler,
-        web=build_web_app(health, feeds),
+        web=web_app,
         health=health,
         transactions=transactions,
         delivery=delivery,
         posts=posts,
         occurrences=occurrences,
+        webhook=handler,
     )

@@ -22,9 +22,15 @@ def parser() -> argparse.ArgumentParser:
         epilog="Settings come from EVENTS_* environment variables or a .env file; see README.md.",
     )
     commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    commands.add_parser(
+    run = commands.add_parser(
         "run",
         help="bring the database up to date, then run the bot, its web server and scheduler",
+    )
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates at EVENTS_WEBHOOK_URL (with EVENTS_WEBHOOK_SECRET) on the web "
+        "server instead of long polling; several processes may serve one bot this way",
     )
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -48,10 +54,10 @@ async def _upgrade(settings: Settings) -> None:
         ) from None
 
 
-async def _run(settings: Settings) -> None:
+async def _run(settings: Settings, *, webhook: bool) -> None:
     from events.app import build_app
 
-    app = build_app(settings)
+    app = build_app(settings, webhook=webhook)
     await _upgrade(settings)
     await app.run()
 
@@ -67,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "run":
             settings.token  # noqa: B018 - checked before anything starts
-            asyncio.run(_run(settings))
+            if args.webhook:
+                settings.webhook  # noqa: B018 - so are the webhook's URL and secret
+            asyncio.run(_run(settings, webhook=args.webhook))
         else:
             asyncio.run(_upgrade(settings))
             print("events: the database is up to date")

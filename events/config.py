@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -10,6 +12,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API_URL = "https://api.telegram.org"
 ENV_PREFIX = "EVENTS_"
+# Telegram's rule for setWebhook's secret_token.
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 class ConfigError(Exception):
@@ -35,6 +40,8 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Jakarta"
     redis_url: str | None = None
     send_rate: float = Field(default=25.0, gt=0)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -62,6 +69,30 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme == "http" and parts.hostname in LOOPBACK:
+            return value.strip()
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(
+                f"{value.strip()!r} is not an https:// URL (http:// only for a loopback address)"
+            )
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            # The secret itself is never repeated: the message goes to the terminal and logs.
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - only")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _async_url(cls, value: str) -> str:
@@ -83,6 +114,26 @@ class Settings(BaseSettings):
                 f"{ENV_PREFIX}BOT_TOKEN is not set: put the token from BotFather there"
             )
         return self.bot_token.get_secret_value().strip()
+
+    @property
+    def webhook(self) -> tuple[str, str]:
+        """The webhook's URL and secret; only `run --webhook` needs them, and needs both."""
+        if self.webhook_url is None:
+            raise ConfigError(
+                f"{ENV_PREFIX}WEBHOOK_URL is not set: --webhook needs the public https:// URL "
+                "Telegram posts updates to"
+            )
+        if self.webhook_secret is None:
+            raise ConfigError(
+                f"{ENV_PREFIX}WEBHOOK_SECRET is not set: --webhook needs a secret of 1-256 "
+                "characters of A-Z, a-z, 0-9, _ and -"
+            )
+        return self.webhook_url, self.webhook_secret.get_secret_value()
+
+    @property
+    def webhook_path(self) -> str:
+        """Where the webhook is served on the bot's own web server: the URL's path."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
 
 def load_settings(**overrides: object) -> Settings:

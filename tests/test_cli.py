@@ -63,6 +63,31 @@ def test_malformed_settings_exit_2_with_one_line(
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "events: EVENTS_WEBHOOK_URL is not set: --webhook needs"),
+        (
+            {"EVENTS_WEBHOOK_URL": "https://events.example.org/hook"},
+            "events: EVENTS_WEBHOOK_SECRET is not set: --webhook needs",
+        ),
+        (
+            {"EVENTS_WEBHOOK_URL": "http://events.example.org/hook", "EVENTS_WEBHOOK_SECRET": "s"},
+            "events: EVENTS_WEBHOOK_URL is invalid: 'http://events.example.org/hook' is not",
+        ),
+    ],
+)
+def test_run_webhook_without_its_url_or_secret_exits_2_with_one_line(
+    tmp_path: Path, env: dict[str, str], expected: str
+) -> None:
+    result = events("run", "--webhook", cwd=tmp_path, EVENTS_BOT_TOKEN="1:x", **env)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(expected)
+    assert not (tmp_path / "events.db").exists()  # nothing was started
+
+
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     result = events("db", "upgrade", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -68,3 +68,56 @@ def test_the_token_is_required_only_when_asked_for() -> None:
     settings = load_settings()
     with pytest.raises(ConfigError, match="EVENTS_BOT_TOKEN is not set"):
         _ = settings.token
+
+
+def test_the_webhook_needs_its_url_and_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    with pytest.raises(ConfigError, match=r"^EVENTS_WEBHOOK_URL is not set"):
+        settings.webhook  # noqa: B018
+    monkeypatch.setenv("EVENTS_WEBHOOK_URL", "https://events.example.org/telegram/hook")
+    with pytest.raises(ConfigError, match=r"^EVENTS_WEBHOOK_SECRET is not set"):
+        load_settings().webhook  # noqa: B018
+    monkeypatch.setenv("EVENTS_WEBHOOK_SECRET", "A-z_09" * 4)
+    settings = load_settings()
+    assert settings.webhook == ("https://events.example.org/telegram/hook", "A-z_09" * 4)
+    assert settings.webhook_path == "/telegram/hook"
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://events.example.org/hook", True),
+        ("http://127.0.0.1:8080/hook", True),
+        ("http://localhost:8080/hook", True),
+        ("http://[::1]:8080/hook", True),
+        ("http://events.example.org/hook", False),
+        ("ftp://events.example.org/hook", False),
+        ("events.example.org/hook", False),
+        ("https:///hook", False),
+    ],
+)
+def test_the_webhook_url_is_https_unless_loopback(
+    monkeypatch: pytest.MonkeyPatch, url: str, ok: bool
+) -> None:
+    monkeypatch.setenv("EVENTS_WEBHOOK_URL", url)
+    if ok:
+        assert load_settings().webhook_url == url
+        return
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith("EVENTS_WEBHOOK_URL is invalid:")
+    assert url in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("secret", ["has space", "ünïcode", "x" * 257, "semi;colon"])
+def test_a_webhook_secret_outside_telegrams_alphabet_is_refused(
+    monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    monkeypatch.setenv("EVENTS_WEBHOOK_SECRET", secret)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith("EVENTS_WEBHOOK_SECRET is invalid: must be 1-256 characters")
+    assert secret not in message  # a secret is never repeated

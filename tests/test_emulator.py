@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -45,6 +46,7 @@ from aiogram.types import (
     ReplyParameters,
 )
 from aiogram.types import Message as TgMessage
+from aiohttp import web
 
 from tests.emulator import (
     Blocked,
@@ -346,6 +348,170 @@ async def test_webhook_blocks_polling_and_drops_pending(emu: BotAPIEmulator, bot
     assert await bot.delete_webhook(drop_pending_updates=True)
     assert (await bot.get_webhook_info()).url == ""
     assert await bot.get_updates() == []
+
+
+class Receiver:
+    """A webhook endpoint on 127.0.0.1 that answers as a test tells it to."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, Any], str | None]] = []
+        self.statuses: list[int] = []  # answers to give, in order; then 200
+        self.hold: asyncio.Event | None = None  # when set, requests wait for it
+        self.inside = 0
+        self.most_inside = 0
+        self.arrived = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.received.append(
+            (await request.json(), request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
+        )
+        self.inside += 1
+        self.most_inside = max(self.most_inside, self.inside)
+        self.arrived.set()
+        try:
+            if self.hold is not None:
+                await self.hold.wait()
+        finally:
+            self.inside -= 1
+        status = self.statuses.pop(0) if self.statuses else 200
+        return web.json_response({}, status=status)
+
+    async def __aenter__(self) -> Receiver:
+        app = web.Application()
+        app.router.add_post("/hook", self.handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/hook"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.hold is not None:
+            self.hold.set()
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    async def until_inside(self, count: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until ``count`` requests are being held at once."""
+        async with asyncio.timeout(timeout):
+            while self.inside < count:
+                self.arrived.clear()
+                await self.arrived.wait()
+
+    def texts(self) -> list[str]:
+        return [update["message"]["text"] for update, _ in self.received if "message" in update]
+
+
+async def test_set_webhook_ends_a_waiting_get_updates(emu: BotAPIEmulator, bot: Bot) -> None:
+    other = make_bot(emu)
+    waiting = asyncio.create_task(bot.get_updates(timeout=10))
+    await emu.wait_until(lambda: emu.polling)
+    await other.set_webhook("https://example.org/hook")
+    with pytest.raises(TelegramConflictError) as caught:
+        await waiting
+    assert caught.value.message == "Conflict: terminated by setWebhook request"
+    await other.session.close()
+
+
+async def test_updates_are_posted_to_the_webhook_with_the_secret(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    dewi = emu.user("Dewi")
+    await dewi.send("before the webhook")
+    async with Receiver() as receiver:
+        assert await bot.set_webhook(receiver.url, secret_token="s3cret_token")
+        await emu.wait_until(lambda: receiver.texts() == ["before the webhook"])
+        await dewi.send("after")
+        await emu.wait_until(lambda: receiver.texts() == ["before the webhook", "after"])
+        assert {secret for _, secret in receiver.received} == {"s3cret_token"}
+        await emu.quiet(0.1)
+        assert emu.pending_updates == []
+        assert [d.status for d in emu.webhook_deliveries] == [200, 200]
+        assert all(d.body == b"{}" and d.method is None for d in emu.webhook_deliveries)
+        assert (await bot.get_webhook_info()).pending_update_count == 0
+
+
+async def test_a_failed_delivery_is_retried_until_it_is_confirmed(
+    emu: BotAPIEmulator, bot: Bot
+) -> None:
+    async with Receiver() as receiver:
+        receiver.statuses = [500, 401]
+        await bot.set_webhook(receiver.url)
+        await emu.user("Dewi").send("hello")
+        await emu.wait_until(lambda: len(receiver.received) == 3)
+        await emu.quiet(0.1)
+        assert [d.status for d in emu.webhook_deliveries] == [500, 401, 200]
+        assert [d.attempt for d in emu.webhook_deliveries] == [1, 2, 3]
+        assert emu.pending_updates == []
+
+    # Nobody listens any more: a connection error, retried with a growing pause.
+    await emu.user("Sam").send("anyone?")
+    await emu.wait_until(lambda: len(emu.webhook_deliveries) >= 6)
+    failed = emu.webhook_deliveries[3:]
+    assert all(d.status is None and d.error for d in failed)
+    gaps = [b.started - a.started for a, b in itertools.pairwise(failed)]
+    assert gaps[-1] > gaps[0]
+    assert len(emu.pending_updates) == 1
+    # Deleting the webhook stops the posts; the update waits for getUpdates.
+    await bot.delete_webhook()
+    (update,) = await bot.get_updates()
+    assert update.message is not None
+    assert update.message.text == "anyone?"
+
+
+async def test_max_connections_bounds_deliveries_in_flight(emu: BotAPIEmulator, bot: Bot) -> None:
+    async with Receiver() as receiver:
+        receiver.hold = asyncio.Event()
+        await bot.set_webhook(receiver.url, max_connections=2)
+        dewi = emu.user("Dewi")
+        for n in range(5):
+            await dewi.send(f"message {n}")
+        await receiver.until_inside(2)
+        with pytest.raises(TimeoutError):
+            await receiver.until_inside(3, timeout=0.2)  # a third would have arrived by now
+        assert receiver.inside == 2
+        receiver.hold.set()
+        await emu.wait_until(lambda: len(receiver.received) == 5)
+        assert receiver.most_inside == 2
+        assert sorted(receiver.texts()) == [f"message {n}" for n in range(5)]
+
+
+async def test_duplicate_delivery_and_a_lost_answer(emu: BotAPIEmulator, bot: Bot) -> None:
+    async with Receiver() as receiver:
+        await bot.set_webhook(receiver.url)
+        emu.lose_webhook_answer()
+        await emu.user("Dewi").send("once")
+        await emu.wait_until(lambda: len(receiver.received) == 2)
+        first, retry = emu.webhook_deliveries
+        assert (first.status, first.lost, first.ok) == (200, True, False)
+        assert (retry.status, retry.lost, retry.ok) == (200, False, True)
+        (update,) = emu.updates
+        again = await emu.deliver_again(update)
+        assert again.duplicate
+        assert again.ok
+        assert receiver.texts() == ["once", "once", "once"]
+        assert {u["update_id"] for u, _ in receiver.received} == {update.update_id}
+
+
+async def test_a_method_in_a_webhook_answer_is_seen(emu: BotAPIEmulator, bot: Bot) -> None:
+    async def answer_with_a_method(request: web.Request) -> web.Response:
+        return web.json_response({"method": "sendMessage", "chat_id": 1, "text": "hi"})
+
+    app = web.Application()
+    app.router.add_post("/hook", answer_with_a_method)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        await bot.set_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/hook")
+        await emu.user("Dewi").send("hi")
+        await emu.wait_until(lambda: emu.webhook_deliveries and emu.webhook_deliveries[0].status)
+        assert emu.webhook_deliveries[0].method == "sendMessage"
+    finally:
+        await runner.cleanup()
 
 
 # --------------------------------------------------------------------------- commands

@@ -23,7 +23,8 @@ TOKEN = "123456:TEST-events-token"
 BOT_USERNAME = "events_test_bot"
 
 # start_bot(): the bot with the test's settings; start_bot(admin_ids=frozenset({…})): with some
-# settings changed (the values as Settings holds them); start_bot(limiter=…): other send limits.
+# settings changed (the values as Settings holds them); start_bot(limiter=…): other send limits;
+# start_bot(webhook=True, webhook_url=…, webhook_secret=…): updates by webhook, as `run --webhook`.
 StartBot = Callable[..., Awaitable[App]]
 
 
@@ -64,14 +65,22 @@ async def start_bot(settings: Settings, emulator: BotAPIEmulator) -> AsyncIterat
     """Start the bot as `events run` does (schema first, then polling); stopped after the test."""
     running: list[tuple[App, asyncio.Task[None]]] = []
 
-    async def start(*, limiter: Limiter | None = None, **changes: Any) -> App:
+    async def start(
+        *, limiter: Limiter | None = None, webhook: bool = False, **changes: Any
+    ) -> App:
         await upgrade_to_head(settings.database_url)
         app = build_app(
-            settings.model_copy(update=changes) if changes else settings, limiter=limiter
+            settings.model_copy(update=changes) if changes else settings,
+            limiter=limiter,
+            webhook=webhook,
         )
         task = asyncio.create_task(app.run(handle_signals=False))
         running.append((app, task))
-        await emulator.wait_until(lambda: task.done() or (emulator.polling and app.http_port))
+
+        def receiving() -> bool:
+            return bool(emulator.world.webhook.url) if webhook else emulator.polling
+
+        await emulator.wait_until(lambda: task.done() or (receiving() and app.http_port))
         if task.done():
             task.result()  # the start-up failed: show why
         return app

@@ -59,6 +59,7 @@ MSG_CONFLICT_POLLING = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
     "is running"
 )
+MSG_CONFLICT_SET_WEBHOOK = "Conflict: terminated by setWebhook request"
 MSG_CONFLICT_WEBHOOK = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
     "delete the webhook first"

@@ -12,6 +12,7 @@ from .entities import Entity, merge_detected, sort_entities, trim, utf16_len
 from .errors import (
     MSG_BLOCKED,
     MSG_CANT_INITIATE,
+    MSG_CONFLICT_SET_WEBHOOK,
     MSG_NOT_MODIFIED,
     MSG_QUERY_TOO_OLD,
     bad_request,
@@ -351,7 +352,8 @@ class BotMethods:
         webhook.secret_token = secret
         webhook.max_connections = p.get_int("max_connections") or 40
         webhook.ip_address = p.get_str("ip_address")
-        self.emu.queue.terminate_poller()
+        self.emu.queue.terminate_poller(MSG_CONFLICT_SET_WEBHOOK)
+        self.emu.webhooks.poke()  # pending updates go to the webhook now
         return True
 
     async def delete_webhook(self, p: Params) -> bool:

@@ -63,7 +63,7 @@ class Update:
 class _Poller:
     def __init__(self) -> None:
         self.wake = asyncio.Event()
-        self.terminated = False
+        self.terminated: str | None = None  # why another request ended this poll
 
 
 class UpdateQueue:
@@ -113,9 +113,10 @@ class UpdateQueue:
     def drop_pending(self) -> None:
         self.pending.clear()
 
-    def terminate_poller(self) -> None:
+    def terminate_poller(self, reason: str = MSG_CONFLICT_POLLING) -> None:
+        """End the waiting poll with 409 ``reason``."""
         if self._poller is not None:
-            self._poller.terminated = True
+            self._poller.terminated = reason
             self._poller.wake.set()
 
     def reopen(self) -> None:
@@ -151,7 +152,7 @@ class UpdateQueue:
         try:
             while True:
                 if me.terminated:
-                    raise ApiError(409, MSG_CONFLICT_POLLING)
+                    raise ApiError(409, me.terminated)
                 ready = self.pending[:limit]
                 remaining = deadline - time.monotonic()
                 if ready or remaining <= 0 or self._closed:

@@ -35,6 +35,7 @@ from .state import (
     UserRecord,
     World,
 )
+from .webhook import WebhookDelivery, WebhookSender
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class BotAPIEmulator:
         self._last_activity = time.monotonic()
         self._port = port
         self._runner: web.AppRunner | None = None
+        self.webhooks = WebhookSender(self)
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -156,8 +158,9 @@ class BotAPIEmulator:
         self._runner = runner
 
     async def stop(self) -> None:
-        """Answer any waiting getUpdates and stop serving."""
+        """Answer any waiting getUpdates, stop posting to the webhook and stop serving."""
         self.queue.close()
+        await self.webhooks.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -315,11 +318,29 @@ class BotAPIEmulator:
         return update
 
     def _deliver_webhook(self, update: Update) -> None:
-        """Extension point: POST the update to ``world.webhook.url`` (with the secret token
-        in ``X-Telegram-Bot-Api-Secret-Token``) and confirm it on a 2xx answer.
+        """POST the update to ``world.webhook.url`` (with the secret token in
+        ``X-Telegram-Bot-Api-Secret-Token``); it is confirmed on a 2xx answer, else retried."""
+        self.webhooks.poke()
 
-        Not implemented yet: while a webhook is set, updates stay pending (see getWebhookInfo).
-        """
+    def note_webhook(self, *, started: bool) -> None:
+        """A webhook POST started or ended: it counts as activity, like a call."""
+        self._inflight += 1 if started else -1
+        self._last_activity = time.monotonic()
+        self._changed()
+
+    @property
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        """Every POST to the webhook, in the order they started."""
+        return self.webhooks.deliveries
+
+    async def deliver_again(self, update: Update) -> WebhookDelivery:
+        """Deliver ``update`` to the webhook once more (a duplicate delivery)."""
+        return await self.webhooks.deliver_again(update)
+
+    def lose_webhook_answer(self, update_id: int | None = None) -> None:
+        """The bot's answer to the next delivery (of ``update_id``, or of any update) is lost
+        after the bot handled it: the update is delivered again."""
+        self.webhooks.lose_answer(update_id)
 
     @property
     def updates(self) -> list[Update]:
@@ -779,6 +800,8 @@ class BotAPIEmulator:
         while True:
             idle = time.monotonic() - self._last_activity
             undelivered = delivered and any(u.delivered is None for u in self.queue.pending)
+            if delivered and self.webhooks.active and self.queue.pending:
+                undelivered = True  # posted but not confirmed yet: a retry is coming
             if self._inflight == 0 and not undelivered and idle >= seconds:
                 return
             remaining = deadline - loop.time()

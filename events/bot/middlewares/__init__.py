@@ -6,6 +6,7 @@ from aiogram import Dispatcher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from events.bot.middlewares.locale import LocaleMiddleware
+from events.bot.middlewares.once import OncePerUpdate
 from events.bot.middlewares.ordering import AnswerOrder
 from events.bot.middlewares.person import PersonMiddleware
 from events.bot.middlewares.transaction import TransactionMiddleware
@@ -17,11 +18,13 @@ def setup_middlewares(
 ) -> TransactionMiddleware:
     """Order matters: the transaction wraps the person's row, which decides the language, and
     the wizard's state (aiogram's FSM middleware, so the dispatcher is built with
-    ``disable_fsm=True``): everything an update reads and writes is in its one transaction."""
+    ``disable_fsm=True``): everything an update reads and writes is in its one transaction, and
+    its first statement marks the update as processed (a second delivery does nothing)."""
     transactions = TransactionMiddleware(sessions)
     dispatcher.update.outer_middleware(transactions)
     # Before the transaction's first statement: answers to one event in arrival order.
     dispatcher.update.outer_middleware(AnswerOrder())
+    dispatcher.update.outer_middleware(OncePerUpdate())
     dispatcher.update.outer_middleware(PersonMiddleware())
     dispatcher.update.outer_middleware(LocaleMiddleware(i18n))
     dispatcher.update.outer_middleware(dispatcher.fsm)
