@@ -52,6 +52,7 @@ from events.i18n import CatalogueI18n, build_i18n
 from events.scheduling import build_scheduler
 from events.web import build_web_app
 from events.web.health import Health
+from events.web.metrics import MetricsPage
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class App:
     delivery: Delivery
     posts: PostUpdater | None = None  # keeps group posts' counts current
     occurrences: Occurrences | None = None  # creates the occurrences of recurring events
+    metrics: MetricsPage | None = None  # GET /metrics, with EVENTS_METRICS_TOKEN only
     http_port: int | None = None  # the port the web server listens on, once it does
     _main: asyncio.Task[None] | None = field(default=None, repr=False)
     _background: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
@@ -276,6 +278,11 @@ def build_app(
         default_locale=settings.default_locale,
     )
     dispatcher["feeds"] = feeds
+    metrics = (
+        MetricsPage(sessions, clock, settings.metrics_token.get_secret_value())
+        if settings.metrics_token is not None
+        else None
+    )
     return App(
         settings=settings,
         clock=clock,
@@ -285,10 +292,11 @@ def build_app(
         sessions=sessions,
         i18n=i18n,
         scheduler=scheduler,
-        web=build_web_app(health, feeds),
+        web=build_web_app(health, feeds, metrics),
         health=health,
         transactions=transactions,
         delivery=delivery,
         posts=posts,
         occurrences=occurrences,
+        metrics=metrics,
     )

@@ -6,6 +6,7 @@ from aiogram import Dispatcher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from events.bot.middlewares.locale import LocaleMiddleware
+from events.bot.middlewares.metrics import CountUpdates
 from events.bot.middlewares.ordering import AnswerOrder
 from events.bot.middlewares.person import PersonMiddleware
 from events.bot.middlewares.transaction import TransactionMiddleware
@@ -19,6 +20,8 @@ def setup_middlewares(
     the wizard's state (aiogram's FSM middleware, so the dispatcher is built with
     ``disable_fsm=True``): everything an update reads and writes is in its one transaction."""
     transactions = TransactionMiddleware(sessions)
+    # Around everything of ours: an update fails if its commit or its replies do.
+    dispatcher.update.outer_middleware(CountUpdates())
     dispatcher.update.outer_middleware(transactions)
     # Before the transaction's first statement: answers to one event in arrival order.
     dispatcher.update.outer_middleware(AnswerOrder())
