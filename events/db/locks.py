@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 # The first key of each job's lock; never reuse or renumber one (old and new workers may run
 # side by side during an upgrade).
 SERIES_EXTEND = 0x45560001  # events.bot.occurrences: creating a series' next occurrences
+MIGRATIONS = 0x45560002  # events.db.migrations.env: one upgrade at a time (waited for)
 
 
 async def try_job_lock(session: AsyncSession, job: int, key: int = 0) -> bool:
