@@ -68,3 +68,17 @@ def test_the_token_is_required_only_when_asked_for() -> None:
     settings = load_settings()
     with pytest.raises(ConfigError, match="EVENTS_BOT_TOKEN is not set"):
         _ = settings.token
+
+
+def test_the_metrics_token_is_off_empty_or_long_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().metrics_token is None
+    monkeypatch.setenv("EVENTS_METRICS_TOKEN", "")
+    assert load_settings().metrics_token is None
+    monkeypatch.setenv("EVENTS_METRICS_TOKEN", "short")
+    with pytest.raises(ConfigError, match="EVENTS_METRICS_TOKEN is invalid: must be at least 16"):
+        load_settings()
+    monkeypatch.setenv("EVENTS_METRICS_TOKEN", " 0123456789abcdef0123 ")
+    token = load_settings().metrics_token
+    assert token is not None
+    assert token.get_secret_value() == "0123456789abcdef0123"
+    assert "0123456789abcdef" not in repr(load_settings())
