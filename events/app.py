@@ -57,6 +57,7 @@ from events.i18n import CatalogueI18n, build_i18n
 from events.scheduling import build_scheduler
 from events.web import build_web_app
 from events.web.health import Health
+from events.web.metrics import MetricsPage
 from events.web.webhook import WebhookHandler
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class App:
     posts: PostUpdater | None = None  # keeps group posts' counts current
     occurrences: Occurrences | None = None  # creates the occurrences of recurring events
     webhook: WebhookHandler | None = None  # updates come by webhook (`run --webhook`), not polling
+    metrics: MetricsPage | None = None  # GET /metrics, with EVENTS_METRICS_TOKEN only
     http_port: int | None = None  # the port the web server listens on, once it does
     _main: asyncio.Task[None] | None = field(default=None, repr=False)
     _unhooked: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -364,7 +366,12 @@ def build_app(
         absent=membership.said_absent,
     )
     dispatcher["feeds"] = feeds
-    web_app = build_web_app(health, feeds)
+    metrics = (
+        MetricsPage(sessions, clock, settings.metrics_token.get_secret_value())
+        if settings.metrics_token is not None
+        else None
+    )
+    web_app = build_web_app(health, feeds, metrics)
     handler: WebhookHandler | None = None
     if webhook:
         handler = WebhookHandler(dispatcher, bot, settings.webhook[1])
@@ -385,4 +392,5 @@ def build_app(
         posts=posts,
         occurrences=occurrences,
         webhook=handler,
+        metrics=metrics,
     )

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     send_rate: float = Field(default=25.0, gt=0)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    metrics_token: SecretStr | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -99,6 +100,15 @@ class Settings(BaseSettings):
         if "://" not in value:
             raise ValueError("must be an SQLAlchemy URL such as sqlite+aiosqlite:///events.db")
         return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None  # empty: /metrics stays off
+        if len(value.get_secret_value().strip()) < 16:
+            raise ValueError("must be at least 16 characters (e.g. `openssl rand -hex 16`)")
+        return SecretStr(value.get_secret_value().strip())
 
     @model_validator(mode="after")
     def _default_public_url(self) -> Settings:

@@ -121,3 +121,17 @@ def test_a_webhook_secret_outside_telegrams_alphabet_is_refused(
     message = str(caught.value)
     assert message.startswith("EVENTS_WEBHOOK_SECRET is invalid: must be 1-256 characters")
     assert secret not in message  # a secret is never repeated
+
+
+def test_the_metrics_token_is_off_empty_or_long_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().metrics_token is None
+    monkeypatch.setenv("EVENTS_METRICS_TOKEN", "")
+    assert load_settings().metrics_token is None
+    monkeypatch.setenv("EVENTS_METRICS_TOKEN", "short")
+    with pytest.raises(ConfigError, match="EVENTS_METRICS_TOKEN is invalid: must be at least 16"):
+        load_settings()
+    monkeypatch.setenv("EVENTS_METRICS_TOKEN", " 0123456789abcdef0123 ")
+    token = load_settings().metrics_token
+    assert token is not None
+    assert token.get_secret_value() == "0123456789abcdef0123"
+    assert "0123456789abcdef" not in repr(load_settings())

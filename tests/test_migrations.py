@@ -228,3 +228,33 @@ async def test_cli_upgrade_and_check_from_the_repository(database_url: str) -> N
     assert "No new upgrade operations detected" in output
 
     assert await current_revision(database_url) == head_revision()
+
+
+async def events_db_upgrade(url: str) -> tuple[int, str]:
+    """`events db upgrade` in a process of its own, as a worker's start-up runs it."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "events",
+        "db",
+        "upgrade",
+        cwd=REPO_ROOT,
+        env={**os.environ, "EVENTS_DATABASE_URL": url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    return process.returncode or 0, output.decode()
+
+
+async def test_workers_starting_together_upgrade_one_after_the_other(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serves one process")
+    # Every worker runs the migrations as it starts; on PostgreSQL they take turns, and the
+    # ones that waited find nothing left to do.
+    results = await asyncio.gather(*(events_db_upgrade(database_url) for _ in range(3)))
+    for code, output in results:
+        assert code == 0, output
+    assert sum("Running upgrade  -> 0001" in output for _, output in results) == 1
+    assert await current_revision(database_url) == head_revision()
+    check(database_url)

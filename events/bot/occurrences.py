@@ -5,6 +5,12 @@ group like any event, once they start within `events.domain.series.HORIZON` from
 job on the scheduler every hour (no arguments: it reads the series from the database) and
 whenever the one clock moves. Each occurrence copies the latest one before it (so an edit of
 "this and following" carries on) and starts where the series' rule puts it.
+
+Several workers may look at once (every worker runs the job). Each series is extended in its own
+transaction under the advisory lock ``SERIES_EXTEND`` on the series' id (`events.db.locks`):
+a worker that does not get it leaves the series to the one that did. The occurrence's row is
+written first, with ``INSERT … ON CONFLICT DO NOTHING``, and posted only when this transaction
+created it: a row another transaction holds or committed means nothing is posted here.
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ from aiogram.exceptions import TelegramAPIError
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from events.bot.posts import announce
 from events.clock import Clock
+from events.db.locks import SERIES_EXTEND, try_job_lock
 from events.db.models import Community, Event, EventStatus, Series
+from events.db.upsert import insert
 from events.domain.series import HORIZON, occurrence_start, within_end
 from events.i18n import CatalogueI18n
 
@@ -105,11 +114,18 @@ class Occurrences:
             ids = list(await session.scalars(select(Series.id).where(Series.active)))
         created = 0
         for series_id in ids:
-            async with self.sessions() as session, session.begin():
-                created += await self.extend(session, series_id)
+            try:
+                async with self.sessions() as session, session.begin():
+                    created += await self.extend(session, series_id)
+            except SQLAlchemyError:  # one series' trouble does not hold up the others
+                log.exception("extending series %s failed", series_id)
         return created
 
     async def extend(self, session: AsyncSession, series_id: int) -> int:
+        """Create the occurrences of one series now within the horizon, in ``session``'s
+        transaction; 0 at once when another worker is extending it."""
+        if not await try_job_lock(session, SERIES_EXTEND, series_id):
+            return 0
         series = await session.get(Series, series_id)
         if series is None or not series.active:
             return 0
@@ -151,25 +167,36 @@ class Occurrences:
         index: int,
         start: Any,
     ) -> bool:
-        event = Event(
-            community_id=community.id,
-            kind=latest.kind,
-            title=latest.title,
-            description=latest.description,
-            timezone=series.timezone,
-            starts_at=start,
-            ends_at=start + (latest.ends_at - latest.starts_at),
-            place=latest.place,
-            location=latest.location,
-            join_link=latest.join_link,
-            capacity=latest.capacity,
-            status=EventStatus.PUBLISHED,
-            created_by=series.created_by,
-            series_id=series.id,
-            series_index=index,
+        values = {
+            "community_id": community.id,
+            "kind": latest.kind,
+            "title": latest.title,
+            "description": latest.description,
+            "timezone": series.timezone,
+            "starts_at": start,
+            "ends_at": start + (latest.ends_at - latest.starts_at),
+            "place": latest.place,
+            "location": latest.location,
+            "join_link": latest.join_link,
+            "capacity": latest.capacity,
+            "status": EventStatus.PUBLISHED,
+            "created_by": series.created_by,
+            "series_id": series.id,
+            "series_index": index,
+        }
+        # The row first: a concurrent insert of the same occurrence waits for this transaction
+        # and then finds the row, so only the transaction that created it posts.
+        event_id = await session.scalar(
+            insert(session, Event)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["series_id", "series_index"])
+            .returning(Event.id)
         )
-        session.add(event)
-        await session.flush()
+        if event_id is None:
+            log.info("occurrence %s of series %s exists already", index, series.id)
+            return False
+        event = await session.get(Event, event_id)
+        assert event is not None
         try:
             return await announce(self.bot, session, event, community, self.i18n)
         except TelegramAPIError as exc:

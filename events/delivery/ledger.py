@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.db.models import Delivery, DeliveryStatus, Person
 from events.db.types import UTCDateTime, utcnow
+from events.metrics import count_delivery
 
 DEFAULT_LIFETIME = timedelta(hours=24)
 """How long a row without its own ``expires_at`` stays worth sending after it fell due."""
@@ -238,7 +239,9 @@ async def recover_lost(session: AsyncSession, *, now: datetime, keep: Collection
         )
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    lost = int(getattr(result, "rowcount", 0) or 0)
+    count_delivery(session, "unknown", lost)
+    return lost
 
 
 async def expire_overdue(session: AsyncSession, *, now: datetime) -> int:
@@ -255,7 +258,9 @@ async def expire_overdue(session: AsyncSession, *, now: datetime) -> int:
         .values(status=DeliveryStatus.EXPIRED, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    expired = int(getattr(result, "rowcount", 0) or 0)
+    count_delivery(session, "expired", expired)
+    return expired
 
 
 async def next_due(session: AsyncSession) -> datetime | None:
@@ -305,6 +310,10 @@ async def record(session: AsyncSession, outcomes: Sequence[Outcome], *, now: dat
     ]
     for start in range(0, len(params), _CHUNK):
         await session.execute(statement, params[start : start + _CHUNK])
+    for status, number in Counter(
+        "retried" if o.status is DeliveryStatus.PENDING else o.status.value for o in outcomes
+    ).items():
+        count_delivery(session, status, number)
     blocked = sorted({o.person_id for o in outcomes if o.status is DeliveryStatus.BLOCKED})
     for start in range(0, len(blocked), _CHUNK):
         await session.execute(

@@ -45,6 +45,7 @@ from events.feeds.calendar import (
     etag,
 )
 from events.i18n import N_, catalogues, locale_for
+from events.metrics import METRICS
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +99,11 @@ class Feeds:
         return f"{self.public_url}/events/{event_id}/{token}.ics"
 
     def register(self, app: web.Application) -> None:
-        app.router.add_get("/feeds/c/{token}.ics", self.community_feed)
-        app.router.add_get("/feeds/{token}.ics", self.personal_feed)
-        app.router.add_get("/events/{event_id:[0-9]{1,12}}/{token}.ics", self.event_file)
+        app.router.add_get("/feeds/c/{token}.ics", counted("community", self.community_feed))
+        app.router.add_get("/feeds/{token}.ics", counted("personal", self.personal_feed))
+        app.router.add_get(
+            "/events/{event_id:[0-9]{1,12}}/{token}.ics", counted("event", self.event_file)
+        )
 
     async def body(
         self,
@@ -244,6 +247,27 @@ class _ReadSession:
         if isinstance(exc, SQLAlchemyError):
             log.warning("feed: the database failed (%s)", type(exc).__name__)
             raise web.HTTPServiceUnavailable() from None
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def counted(kind: str, handler: Handler) -> Handler:
+    """``handler``, counting its answers by feed kind and status code (`events.metrics`)."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            METRICS.feed_requests.inc(kind=kind, code=str(exc.status))
+            raise
+        except Exception:
+            METRICS.feed_requests.inc(kind=kind, code="500")
+            raise
+        METRICS.feed_requests.inc(kind=kind, code=str(response.status))
+        return response
+
+    return handle
 
 
 def _matches(header: str, tag: str) -> bool:

@@ -6,6 +6,7 @@ from aiogram import Dispatcher
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from events.bot.middlewares.locale import LocaleMiddleware
+from events.bot.middlewares.metrics import CountUpdates
 from events.bot.middlewares.once import OncePerUpdate
 from events.bot.middlewares.ordering import AnswerOrder
 from events.bot.middlewares.person import PersonMiddleware
@@ -21,6 +22,8 @@ def setup_middlewares(
     ``disable_fsm=True``): everything an update reads and writes is in its one transaction, and
     its first statement marks the update as processed (a second delivery does nothing)."""
     transactions = TransactionMiddleware(sessions)
+    # Around everything of ours: an update fails if its commit or its replies do.
+    dispatcher.update.outer_middleware(CountUpdates())
     dispatcher.update.outer_middleware(transactions)
     # Before the transaction's first statement: answers to one event in arrival order.
     dispatcher.update.outer_middleware(AnswerOrder())

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from sqlalchemy.pool import NullPool
 
 from events.db.engine import create_engine
+from events.db.locks import MIGRATIONS
 from events.db.models import Base
 from events.db.types import UTCDateTime
 
@@ -88,6 +89,10 @@ def do_run_migrations(connection: Connection) -> None:
             transactional_ddl=True if sqlite else None,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Workers starting together upgrade one after the other: the next one waits,
+                # then finds the database at the newest revision (the lock ends with the commit).
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATIONS}, 0)")
             context.run_migrations()
             if guard_foreign_keys:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
