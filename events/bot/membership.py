@@ -160,11 +160,27 @@ class Membership:
         administered = await self._administered(session, person_id, others)
         return sorted([*hosted, *administered], key=lambda community: community.title.casefold())
 
+    async def standings(
+        self, session: AsyncSession, person_id: int
+    ) -> list[tuple[Community, Standing]]:
+        """The person's standing in the group of every active community (an owner is an admin
+        of each); groups lost to the bot are left out."""
+        found = await self._standings(session, person_id, await active_communities(session))
+        if person_id in self.owners:
+            return [(c, Standing(True, standing.member, standing.at)) for c, standing in found]
+        return found
+
     async def _administered(
         self, session: AsyncSession, person_id: int, communities: Sequence[Community]
     ) -> list[Community]:
         if person_id in self.owners:
             return list(communities)
+        found = await self._standings(session, person_id, communities)
+        return [community for community, standing in found if standing.admin]
+
+    async def _standings(
+        self, session: AsyncSession, person_id: int, communities: Sequence[Community]
+    ) -> list[tuple[Community, Standing]]:
         gate = asyncio.Semaphore(PARALLEL_LOOKUPS)
 
         async def lookup(community: Community) -> tuple[Standing, bool]:
@@ -178,9 +194,9 @@ class Membership:
         if lost:
             await deactivate(session, lost)
         return [
-            community
+            (community, standing)
             for community, (standing, gone) in zip(communities, results, strict=True)
-            if standing.admin and not gone
+            if not gone
         ]
 
     # ------------------------------------------------------------------ Telegram and the cache
