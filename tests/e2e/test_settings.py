@@ -303,3 +303,33 @@ async def test_a_forged_tap_on_a_communitys_default_changes_nothing(
     await emulator.quiet(0.3)
     assert shown.edits == edits
     assert await community_default(bot, community.id) == "86400,3600"
+
+
+async def test_communities_with_different_defaults_are_each_named(
+    emulator: BotAPIEmulator, bot: App, community: CommunitySetup
+) -> None:
+    rina, dewi = community.admin, community.member
+    other = emulator.group("Lingkar Cerah", members=[dewi], creator=rina)
+    await emulator.add_bot_to_group(other, by=rina)
+    await other.wait_for_message(contains="/addhost")
+    async with bot.sessions() as session, session.begin():
+        found = await session.get(Community, other.id)
+        assert found is not None
+        found.reminders = "10800"
+
+    shown = await open_settings(dewi)
+    assert "Kamu mengikuti bawaan tiap komunitasmu:" in shown.text
+    assert "• Lingkar Cerah: 3 jam sebelum acara." in shown.text
+    assert "• Lingkar Tenang: 1 hari dan 1 jam sebelum acara." in shown.text
+    assert not [label for label in shown.button_texts if label.startswith("✅")]
+
+    # The first reminder tapped is her whole own choice.
+    await toggle(emulator, dewi, shown, "15 menit")
+    assert await stored(bot, dewi) == ("900", False)
+    assert "Pengingat: 15 menit sebelum acara." in shown.text
+
+    admin = await open_settings(rina)
+    assert [label for label in admin.button_texts if label.startswith("Bawaan")] == [
+        "Bawaan Lingkar Cerah",
+        "Bawaan Lingkar Tenang",
+    ]
