@@ -7,12 +7,14 @@ with plain spaces only. The words around the numbers come from the catalogues.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from gettext import GNUTranslations
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format
+from babel.lists import format_list
 
 from events.i18n import catalogues
 from events.zones import INDONESIAN_ABBREVIATIONS
@@ -175,6 +177,25 @@ def _amount(minutes: int, words: GNUTranslations) -> str:
             return f"{_hours(hours, words)} {_minutes(rest, words)}"
         return _hours(hours, words)
     return _hours(round(minutes / 60), words)
+
+
+def format_lead(seconds: int, locale: str) -> str:
+    """How long before a start a reminder comes: "1 hari", "3 jam", "15 menit" / "1 day",
+    "3 hours", "15 minutes" (whole days, else whole hours, else minutes)."""
+    words = _words(locale)
+    minutes = max(seconds // 60, 1)
+    if minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        return words.ngettext("{count} day", "{count} days", days).format(count=days)
+    if minutes % 60 == 0:
+        return _hours(minutes // 60, words)
+    return _minutes(minutes, words)
+
+
+def format_leads(seconds: Sequence[int], locale: str) -> str:
+    """Several of them, earliest first: "1 hari dan 1 jam" / "1 day and 1 hour"."""
+    leads = [format_lead(lead, locale) for lead in sorted(set(seconds), reverse=True)]
+    return format_list(leads, locale=_locale(locale)) if leads else ""
 
 
 def format_relative(instant: datetime, now: datetime, zone: str, locale: str) -> str:

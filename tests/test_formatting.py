@@ -12,6 +12,7 @@ from events.formatting import (
     format_datetime,
     format_datetime_for,
     format_duration,
+    format_leads,
     format_relative,
     format_short_date,
     format_time,
@@ -369,3 +370,18 @@ def test_only_plain_spaces(zone: str, locale: str) -> None:
     for text in outputs:
         assert not any(space in text for space in ODD_SPACES), repr(text)
         assert "  " not in text, repr(text)
+
+
+@pytest.mark.parametrize(
+    ("leads", "indonesian", "english"),
+    [
+        ((86400, 3600), "1 hari dan 1 jam", "1 day and 1 hour"),
+        ((3600, 86400, 900), "1 hari, 1 jam, dan 15 menit", "1 day, 1 hour, and 15 minutes"),
+        ((10800,), "3 jam", "3 hours"),
+        ((172800, 5400), "2 hari dan 90 menit", "2 days and 90 minutes"),
+        ((), "", ""),
+    ],
+)
+def test_format_leads(leads: tuple[int, ...], indonesian: str, english: str) -> None:
+    assert format_leads(leads, "id") == indonesian
+    assert format_leads(leads, "en") == english

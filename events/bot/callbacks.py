@@ -167,3 +167,21 @@ class CheckinCallback(CallbackData, prefix="ci"):
     action: CheckinAction
     event_id: int
     score: int = 0
+
+
+class SettingsAction(StrEnum):
+    LEAD = "l"  # a reminder offset on or off (lead: seconds before the start)
+    NONE = "n"  # no reminders at all
+    MAYBE = "m"  # reminders for "maybe" answers on or off (a person's own only)
+    DEFAULT = "d"  # follow the community's default again (a person's own only)
+    OPEN = "o"  # an admin opens a community's default reminders
+    BACK = "b"  # back to the person's own settings
+
+
+class SettingsCallback(CallbackData, prefix="set"):
+    """/settings' buttons: the person's own reminders, or (``community_id``) the default of a
+    community they administer; the presser is checked again on every tap."""
+
+    action: SettingsAction
+    lead: int = 0
+    community_id: int = 0

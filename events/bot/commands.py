@@ -33,6 +33,7 @@ COMMANDS = (
     Command("myevents", N_("Events you host: edit, cancel, attendees")),
     Command("announce", N_("Send a message to everyone going to your event")),
     Command("calendar", N_("Your events in your calendar app")),
+    Command("settings", N_("When your reminders come")),
     Command("cancel", N_("Stop what you are doing")),
     Command("language", N_("Choose your language"), group=True),
     Command("timezone", N_("Choose your time zone")),

@@ -21,6 +21,8 @@ from events.bot.callbacks import (
     RemoveHostCallback,
     RsvpAnswer,
     RsvpCallback,
+    SettingsAction,
+    SettingsCallback,
     WizardAction,
     WizardCallback,
 )
@@ -174,3 +176,74 @@ def add_to_calendar_button(builder: InlineKeyboardBuilder, event_id: int) -> Non
         text=_("Add to calendar"),
         callback_data=CalendarCallback(action=CalendarAction.ADD, event_id=event_id),
     )
+
+
+LEAD_LABELS = {
+    86400: N_("1 day before"),
+    10800: N_("3 hours before"),
+    3600: N_("1 hour before"),
+    900: N_("15 minutes before"),
+}
+"""The reminders one may choose (events/reminders.py's OFFSETS), as buttons say them."""
+
+
+def _ticked(label: str, on: bool) -> str:
+    return f"✅ {label}" if on else label
+
+
+def _lead_buttons(
+    builder: InlineKeyboardBuilder, chosen: Sequence[int] | None, community_id: int = 0
+) -> None:
+    """The four reminders and No reminders, ticked as ``chosen`` (None: nothing ticked)."""
+    for lead, label in LEAD_LABELS.items():
+        builder.button(
+            text=_ticked(_(label), chosen is not None and lead in chosen),
+            callback_data=SettingsCallback(
+                action=SettingsAction.LEAD, lead=lead, community_id=community_id
+            ),
+        )
+    builder.button(
+        text=_ticked(_("No reminders"), chosen is not None and not chosen),
+        callback_data=SettingsCallback(action=SettingsAction.NONE, community_id=community_id),
+    )
+
+
+def settings_keyboard(
+    *,
+    chosen: Sequence[int] | None,
+    maybe: bool,
+    own: bool,
+    communities: Sequence[tuple[str, int]] = (),
+) -> InlineKeyboardMarkup:
+    """/settings: the reminders ticked as ``chosen``, No reminders, Reminders for "Maybe" too,
+    Use my community's default while the person has their own choice (``own``), and for an
+    admin the default of each community (title, community id)."""
+    builder = InlineKeyboardBuilder()
+    _lead_buttons(builder, chosen)
+    builder.button(
+        text=_ticked(_("Reminders for “Maybe” too"), maybe),
+        callback_data=SettingsCallback(action=SettingsAction.MAYBE),
+    )
+    if own:
+        builder.button(
+            text=_("Use my community's default"),
+            callback_data=SettingsCallback(action=SettingsAction.DEFAULT),
+        )
+    for title, community_id in communities:
+        builder.button(
+            text=_("Default of {community}").format(community=title),
+            callback_data=SettingsCallback(action=SettingsAction.OPEN, community_id=community_id),
+        )
+    builder.adjust(2, 2, 1)
+    return builder.as_markup()
+
+
+def community_reminders_keyboard(chosen: Sequence[int], community_id: int) -> InlineKeyboardMarkup:
+    """A community's default reminders, ticked, No reminders, and « Back to /settings."""
+    builder = InlineKeyboardBuilder()
+    _lead_buttons(builder, chosen, community_id)
+    builder.button(
+        text="« " + _("Back"), callback_data=SettingsCallback(action=SettingsAction.BACK)
+    )
+    builder.adjust(2, 2, 1)
+    return builder.as_markup()

@@ -164,12 +164,8 @@ class Membership:
         self, session: AsyncSession, person_id: int, communities: Sequence[Community]
     ) -> list[Community]:
         """Those of the communities whose group has the person in it now, in the same order."""
-        results = await self._standings(session, person_id, communities)
-        return [
-            community
-            for community, (standing, gone) in zip(communities, results, strict=True)
-            if standing.member and not gone
-        ]
+        found = await self._standings(session, person_id, communities)
+        return [community for community, standing in found if standing.member]
 
     def said_absent(self, community_id: int, user_id: int) -> bool:
         """Telegram's latest word this process kept (of any age) is that the person is not in
@@ -177,21 +173,27 @@ class Membership:
         seen = self._cache.get((community_id, user_id))
         return seen is not None and seen.at is not None and not seen.member
 
+    async def standings(
+        self, session: AsyncSession, person_id: int
+    ) -> list[tuple[Community, Standing]]:
+        """The person's standing in the group of every active community (an owner is an admin
+        of each); groups lost to the bot are left out."""
+        found = await self._standings(session, person_id, await active_communities(session))
+        if person_id in self.owners:
+            return [(c, Standing(True, standing.member, standing.at)) for c, standing in found]
+        return found
+
     async def _administered(
         self, session: AsyncSession, person_id: int, communities: Sequence[Community]
     ) -> list[Community]:
         if person_id in self.owners:
             return list(communities)
-        results = await self._standings(session, person_id, communities)
-        return [
-            community
-            for community, (standing, gone) in zip(communities, results, strict=True)
-            if standing.admin and not gone
-        ]
+        found = await self._standings(session, person_id, communities)
+        return [community for community, standing in found if standing.admin]
 
     async def _standings(
         self, session: AsyncSession, person_id: int, communities: Sequence[Community]
-    ) -> list[tuple[Standing, bool]]:
+    ) -> list[tuple[Community, Standing]]:
         gate = asyncio.Semaphore(PARALLEL_LOOKUPS)
 
         async def lookup(community: Community) -> tuple[Standing, bool]:
@@ -204,7 +206,11 @@ class Membership:
         lost = [c.id for c, (_, gone) in zip(communities, results, strict=True) if gone]
         if lost:
             await deactivate(session, lost)
-        return results
+        return [
+            (community, standing)
+            for community, (standing, gone) in zip(communities, results, strict=True)
+            if not gone
+        ]
 
     # ------------------------------------------------------------------ Telegram and the cache
 
