@@ -121,9 +121,7 @@ async def test_a_group_gets_at_most_20_writes_a_minute_from_all_processes(
 ) -> None:
     shared = limiters(3, scale=60)  # a group's minute lasts one second
     until = time.monotonic() + 1.6
-    per_process = await asyncio.gather(
-        *(hammer(lim, lambda: -100, GROUP, until) for lim in shared)
-    )
+    per_process = await asyncio.gather(*(hammer(lim, lambda: -100, GROUP, until) for lim in shared))
     granted = sorted(itertools.chain(*per_process))
     assert most_in_window(granted, 1.0) <= 20
     assert len(granted) == 40  # 20 in each minute, none lost

@@ -259,4 +259,3 @@ class RedisLimiter(Limiter):
 def limits_prefix(bot_id: int) -> str:
     """The keys of one bot's limits: Telegram counts them per bot."""
     return f"{PREFIX}{bot_id}:"
-
