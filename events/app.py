@@ -11,7 +11,7 @@ import signal
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -44,13 +44,15 @@ from events.bot.middlewares.transaction import TransactionMiddleware
 from events.bot.notices import render_notice
 from events.bot.occurrences import Occurrences
 from events.bot.posts import InMemoryPostUpdater, PostUpdater
+from events.bot.redis_posts import RedisPostUpdater, posts_prefix
 from events.bot.reminders import reminder_renderer
 from events.bot.routers import get_routers
-from events.bot.storage import build_storage
+from events.bot.storage import build_storage, redis_isolation
 from events.clock import Clock
 from events.config import ENV_PREFIX, ConfigError, Settings
 from events.db.engine import create_engine, create_sessionmaker
 from events.delivery import Delivery, InMemoryLimiter, Limiter, RateLimits
+from events.delivery.redis_limits import RedisLimiter, limits_prefix
 from events.feeds.tokens import feed_secret
 from events.feeds.web import Feeds, username_of
 from events.i18n import CatalogueI18n, build_i18n
@@ -59,6 +61,9 @@ from events.web import build_web_app
 from events.web.health import Health
 from events.web.metrics import MetricsPage
 from events.web.webhook import WebhookHandler
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +92,7 @@ class App:
     occurrences: Occurrences | None = None  # creates the occurrences of recurring events
     webhook: WebhookHandler | None = None  # updates come by webhook (`run --webhook`), not polling
     metrics: MetricsPage | None = None  # GET /metrics, with EVENTS_METRICS_TOKEN only
+    redis: Redis | None = None  # with EVENTS_REDIS_URL: state and limits shared by processes
     http_port: int | None = None  # the port the web server listens on, once it does
     _main: asyncio.Task[None] | None = field(default=None, repr=False)
     _unhooked: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -223,6 +229,8 @@ class App:
         await runner.cleanup()
         await self.bot.session.close()
         await self.engine.dispose()
+        if self.redis is not None:
+            await self.redis.aclose()
         log.info("stopped")
 
 
@@ -303,6 +311,23 @@ def build_bot(settings: Settings) -> Bot:
         ) from None
 
 
+def connect_redis(settings: Settings) -> Redis | None:
+    """A client (a connection pool, connected on first use) for ``EVENTS_REDIS_URL``, if set."""
+    if settings.redis_url is None:
+        return None
+    try:
+        from redis.asyncio import Redis
+    except ImportError:
+        raise ConfigError(
+            f"{ENV_PREFIX}REDIS_URL is set but the redis package is not installed "
+            "(pip install 'events[redis]')"
+        ) from None
+    try:
+        return Redis.from_url(settings.redis_url)
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}REDIS_URL cannot be used: {exc}") from None
+
+
 def build_app(
     settings: Settings,
     *,
@@ -310,12 +335,15 @@ def build_app(
     limiter: Limiter | None = None,
     webhook: bool = False,
 ) -> App:
-    """The app; ``limiter`` replaces the in-memory one at ``EVENTS_SEND_RATE`` (tests scale it);
-    with ``webhook`` updates come to ``EVENTS_WEBHOOK_URL`` instead of long polling."""
+    """The app; ``limiter`` replaces the one at ``EVENTS_SEND_RATE`` (tests scale it). With
+    ``webhook`` updates come to ``EVENTS_WEBHOOK_URL`` instead of long polling. With
+    ``EVENTS_REDIS_URL`` the wizard's state, the send limits and the posts' edit gaps are kept
+    in Redis, shared by every process of the bot."""
     if webhook:
         settings.webhook  # noqa: B018 - both are needed before anything is built
     clock = clock or Clock()
     bot = build_bot(settings)
+    redis = connect_redis(settings)
     try:
         engine = create_engine(settings.database_url)
     except (ArgumentError, ImportError) as exc:
@@ -325,7 +353,7 @@ def build_app(
     health = Health(engine)
     membership = Membership(bot, clock, sessions, owners=settings.admin_ids)
     dispatcher = Dispatcher(
-        storage=build_storage(settings, sessions),
+        storage=build_storage(settings, sessions, redis),
         disable_fsm=True,  # setup_middlewares runs it inside the update's transaction
         settings=settings,
         clock=clock,
@@ -333,16 +361,23 @@ def build_app(
         i18n=i18n,
         membership=membership,
     )
-    transactions = setup_middlewares(dispatcher, sessions, i18n)
+    isolation = redis_isolation(redis) if redis is not None else None
+    transactions = setup_middlewares(dispatcher, sessions, i18n, isolation)
     dispatcher.include_routers(*get_routers())
     scheduler = build_scheduler()
+    if limiter is None:
+        limits = RateLimits(per_second=settings.send_rate)
+        if redis is not None:
+            limiter = RedisLimiter(redis, limits, prefix=limits_prefix(bot.id))
+        else:
+            limiter = InMemoryLimiter(limits)
     delivery = Delivery(
         bot=bot,
         sessions=sessions,
         clock=clock,
         scheduler=scheduler,
         i18n=i18n,
-        limiter=limiter or InMemoryLimiter(RateLimits(per_second=settings.send_rate)),
+        limiter=limiter,
         default_locale=settings.default_locale,
     )
     delivery.register("promotion", render_promotion)
@@ -354,7 +389,18 @@ def build_app(
     occurrences = Occurrences(
         bot=bot, sessions=sessions, clock=clock, i18n=i18n, scheduler=scheduler
     )
-    posts = InMemoryPostUpdater(bot=bot, sessions=sessions, i18n=i18n, limiter=delivery.limiter)
+    posts: PostUpdater
+    if redis is not None:
+        posts = RedisPostUpdater(
+            redis=redis,
+            bot=bot,
+            sessions=sessions,
+            i18n=i18n,
+            limiter=delivery.limiter,
+            prefix=posts_prefix(bot.id),
+        )
+    else:
+        posts = InMemoryPostUpdater(bot=bot, sessions=sessions, i18n=i18n, limiter=delivery.limiter)
     dispatcher["posts"] = posts
     feeds = Feeds(
         sessions=sessions,
@@ -393,4 +439,5 @@ def build_app(
         occurrences=occurrences,
         webhook=handler,
         metrics=metrics,
+        redis=redis,
     )

@@ -145,8 +145,8 @@ class PostUpdater(ABC):
 
     ``request(event_id)`` after a change is committed (or ``request_after_commit(session, …)``
     inside the transaction); the post is edited at the next moment its turn allows, with the
-    counts read at that moment. In memory per process now; a shared implementation (Redis) keeps
-    the same interface for several processes.
+    counts read at that moment. :class:`InMemoryPostUpdater` serves one process;
+    ``events.bot.redis_posts.RedisPostUpdater`` keeps the same rules for several.
     """
 
     @abstractmethod
@@ -245,37 +245,51 @@ class InMemoryPostUpdater(PostUpdater):
 
     async def _edit(self, event_id: int) -> bool:
         """One edit of the post; False when it did not reach the group (try again later)."""
-        async with self.sessions() as session:
-            await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
-            event = await session.get(Event, event_id)
-            if event is None or event.announcement_message_id is None:
-                return True
-            community = await session.get(Community, event.community_id)
-            if community is None or event.announcement_chat_id is None:
-                return True
-            counts = await count_answers(session, event_id)
-        username = (await self.bot.me()).username or ""
-        with self.i18n.context():
-            text, markup = render_post(event, community, self.i18n, username, counts)
-        chat_id = event.announcement_chat_id
-        await self.limiter.turn(chat_id, ChatKind.GROUP)
-        try:
-            with holding_turn():
-                await self.bot.edit_message_text(
-                    text,
-                    chat_id=chat_id,
-                    message_id=event.announcement_message_id,
-                    reply_markup=markup,
-                )
-        except TelegramRetryAfter as exc:
-            await self.limiter.retry_after(chat_id, exc.retry_after)
+        edited = await edit_post(self.bot, self.sessions, self.i18n, self.limiter, event_id)
+        if not edited:
             self._wanted.add(event_id)
-            return False
-        except TelegramBadRequest as exc:
-            if "not modified" not in exc.message and "not found" not in exc.message:
-                log.warning("editing the post of event %s: %s", event_id, exc.message)
-        except TelegramAPIError as exc:
-            log.warning("editing the post of event %s: %s", event_id, exc)
-        finally:
-            await self.limiter.release(chat_id, ChatKind.GROUP)
-        return True
+        return edited
+
+
+async def edit_post(
+    bot: Bot,
+    sessions: async_sessionmaker[AsyncSession],
+    i18n: CatalogueI18n,
+    limiter: Limiter,
+    event_id: int,
+) -> bool:
+    """One edit of an event's post with the counts read now, in a turn of ``limiter`` as a write
+    to the group; False when a 429 kept it from the group (try again later)."""
+    async with sessions() as session:
+        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
+        event = await session.get(Event, event_id)
+        if event is None or event.announcement_message_id is None:
+            return True
+        community = await session.get(Community, event.community_id)
+        if community is None or event.announcement_chat_id is None:
+            return True
+        counts = await count_answers(session, event_id)
+    username = (await bot.me()).username or ""
+    with i18n.context():
+        text, markup = render_post(event, community, i18n, username, counts)
+    chat_id = event.announcement_chat_id
+    await limiter.turn(chat_id, ChatKind.GROUP)
+    try:
+        with holding_turn():
+            await bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=event.announcement_message_id,
+                reply_markup=markup,
+            )
+    except TelegramRetryAfter as exc:
+        await limiter.retry_after(chat_id, exc.retry_after)
+        return False
+    except TelegramBadRequest as exc:
+        if "not modified" not in exc.message and "not found" not in exc.message:
+            log.warning("editing the post of event %s: %s", event_id, exc.message)
+    except TelegramAPIError as exc:
+        log.warning("editing the post of event %s: %s", event_id, exc)
+    finally:
+        await limiter.release(chat_id, ChatKind.GROUP)
+    return True

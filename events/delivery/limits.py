@@ -12,8 +12,8 @@ when the write has finished. It keeps, for every caller in the process:
   overall rate halved, recovering step by step once a while passes without 429.
 
 Time is the process's monotonic clock, never the bot's movable clock: Telegram counts real
-seconds. The in-memory implementation serves one process; the interface is what a shared one
-(Redis) implements to keep the same limits across several.
+seconds. The in-memory implementation serves one process;
+:class:`~events.delivery.redis_limits.RedisLimiter` keeps the same limits across several.
 
 Writes that do not take a turn (the answers to the person acting, sent right after their update)
 are still counted: :class:`CountOtherWrites`, a request middleware of the bot's session, tells

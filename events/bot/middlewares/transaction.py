@@ -24,6 +24,7 @@ from events.bot.replies import Replies
 _update: ContextVar[tuple[asyncio.Task[Any] | None, AsyncSession] | None] = ContextVar(
     "update_session", default=None
 )
+_AFTER_COMMIT = "after_commit"  # session.info: what runs once the update's transaction commits
 
 
 @contextmanager
@@ -42,6 +43,12 @@ def update_session() -> AsyncSession | None:
     if current is None or current[0] is not asyncio.current_task():
         return None
     return current[1]
+
+
+def after_commit(session: AsyncSession, work: Callable[[], Awaitable[None]]) -> None:
+    """Run ``work`` once the update's transaction of ``session`` has committed, before the
+    replies go out (never if it rolls back)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(work)
 
 
 @asynccontextmanager
@@ -77,6 +84,9 @@ class TransactionMiddleware(BaseMiddleware):
                 data["session"] = session
                 with handling_update(session):
                     result = await handler(event, data)
+                committed = session.info.pop(_AFTER_COMMIT, [])
+            for work in committed:
+                await work()
             bot: Bot = data["bot"]
             await replies.send(bot)
             return result
