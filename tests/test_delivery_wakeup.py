@@ -78,3 +78,37 @@ async def test_the_wake_up_fires_at_the_planned_instant_and_never_drops_a_late_o
         wakeup.stop()
         scheduler.shutdown(wait=False)
     assert scheduler.get_jobs() == []
+
+
+async def test_a_noted_row_moves_the_wake_up_earlier_and_outlives_a_later_plan() -> None:
+    clock = Clock()
+    looks: list[int] = []
+    scheduler = build_scheduler()
+    wakeup = WakeUp(scheduler, clock, lambda: looks.append(1))
+    scheduler.start()
+    try:
+        wakeup.start()
+        soon, later = clock.now() + timedelta(hours=1), clock.now() + timedelta(hours=5)
+        wakeup.plan(later)
+        wakeup.note(soon)  # a row due in an hour was committed: no look now, an earlier plan
+        assert looks == []
+        assert wakeup.planned == soon
+        wakeup.note(later)  # later than planned: nothing moves
+        assert wakeup.planned == soon
+        # A look that read the ledger before that row's commit plans later, or nothing: the
+        # noted time stays.
+        wakeup.plan(later)
+        assert wakeup.planned == soon
+        wakeup.plan(None)
+        assert wakeup.planned == soon
+        job = scheduler.get_job(WAKE_JOB)
+        assert job is not None
+        assert abs(job.next_run_time - clock.to_process(soon)) < timedelta(seconds=1)
+        # Once it fires, the look reads every committed row: the note is spent.
+        await wakeup._fire()
+        assert looks == [1]
+        wakeup.plan(later)
+        assert wakeup.planned == later
+    finally:
+        wakeup.stop()
+        scheduler.shutdown(wait=False)

@@ -222,8 +222,10 @@ class Delivery:
         pending: _Pending | None = sync.info.pop(_PENDING_KEY, None)
         if pending is None or pending.transaction is not sync.get_transaction():
             return
-        if pending.due <= self.clock.now() or self.wakeup.earlier_than_planned(pending.due):
+        if pending.due <= self.clock.now():
             self.wake()
+        else:  # later: no look at the ledger now, only an earlier wake-up if need be
+            self.wakeup.note(pending.due)
         for reporter in pending.reporters:
             self._track(reporter)
 

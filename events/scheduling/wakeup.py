@@ -43,6 +43,7 @@ class WakeUp:
         self.callback = callback
         self.sweep_seconds = sweep_seconds
         self.planned: datetime | None = None  # on the bot's clock
+        self.noted: datetime | None = None  # the earliest row committed since the last wake-up
 
     def start(self) -> None:
         self.scheduler.add_job(
@@ -60,10 +61,14 @@ class WakeUp:
         for job_id in (WAKE_JOB, SWEEP_JOB):
             with contextlib.suppress(JobLookupError):
                 self.scheduler.remove_job(job_id)
-        self.planned = None
+        self.planned = self.noted = None
 
     def plan(self, due: datetime | None) -> None:
-        """Wake at ``due`` (the bot's clock); None: nothing is waiting."""
+        """Wake at ``due`` (the bot's clock); None: nothing is waiting. A time noted since the
+        last wake-up (:meth:`note`) is kept if it comes first: the look that planned ``due``
+        may have read the ledger before that row was committed."""
+        if self.noted is not None:
+            due = self.noted if due is None else min(due, self.noted)
         self.planned = due
         if due is None:
             with contextlib.suppress(JobLookupError):
@@ -83,8 +88,14 @@ class WakeUp:
     def earlier_than_planned(self, due: datetime) -> bool:
         return self.planned is None or due < self.planned
 
+    def note(self, due: datetime) -> None:
+        """A row falling due at ``due`` was committed: wake by then, without looking now."""
+        self.noted = due if self.noted is None else min(self.noted, due)
+        if self.earlier_than_planned(due):
+            self.plan(due)
+
     async def _fire(self) -> None:
-        self.planned = None
+        self.planned = self.noted = None  # the look below reads every committed row
         self.callback()
 
     async def _sweep(self) -> None:

@@ -10,7 +10,6 @@ from events.bot.middlewares.isolation import Isolation
 from events.bot.middlewares.locale import LocaleMiddleware
 from events.bot.middlewares.metrics import CountUpdates
 from events.bot.middlewares.once import OncePerUpdate
-from events.bot.middlewares.ordering import AnswerOrder
 from events.bot.middlewares.person import PersonMiddleware
 from events.bot.middlewares.transaction import TransactionMiddleware
 from events.i18n import CatalogueI18n
@@ -30,11 +29,10 @@ def setup_middlewares(
     if isolation is not None:
         dispatcher.update.outer_middleware(Isolation(dispatcher.fsm, isolation))
     transactions = TransactionMiddleware(sessions)
-    # Around everything of ours: an update fails if its commit or its replies do.
+    # Around everything of ours: an update fails if its commit or its replies do. Answers to
+    # one event wait in line before their transactions (events/bot/middlewares/ordering.py).
     dispatcher.update.outer_middleware(CountUpdates())
     dispatcher.update.outer_middleware(transactions)
-    # Before the transaction's first statement: answers to one event in arrival order.
-    dispatcher.update.outer_middleware(AnswerOrder())
     dispatcher.update.outer_middleware(OncePerUpdate())
     dispatcher.update.outer_middleware(PersonMiddleware())
     dispatcher.update.outer_middleware(LocaleMiddleware(i18n))

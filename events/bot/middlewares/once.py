@@ -9,7 +9,7 @@ row commits with the update's effects or rolls back with them, so a failed updat
 and its retry is handled afresh. On PostgreSQL a second delivery arriving while the first is
 still being handled waits on the first's uncommitted row and then sees it.
 
-Registered after `AnswerOrder` (which must come before the transaction's first statement) and
+Registered right after the transaction (answers to one event take their turn before it begins) and
 before everything else that touches the database.
 """
 

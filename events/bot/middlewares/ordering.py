@@ -2,22 +2,20 @@
 
 Updates are handled concurrently, and which one gets the database's lock first is up to the
 database (neither SQLite's busy handler nor PostgreSQL's lock queue is in arrival order), so 500
-taps at once would take the seats in no particular order. This outer middleware, registered
-right after the transaction's and before anything touches the database, makes the answers to
-one event wait in line: an asyncio lock is fair, and polling starts the updates' tasks in
-update_id order, each reaching this point before it first waits. The next answer's first
-statement then waits for the previous transaction (SQLite's write lock, PostgreSQL's row lock
-on the event), which is the only one waiting for it. Answers to other events and all other
+taps at once would take the seats in no particular order. The transaction middleware makes the
+answers to one event wait in line before their transactions begin: an asyncio lock is fair, and
+polling starts the updates' tasks in update_id order, each reaching this point before it first
+waits. An answer holds its turn until its transaction has committed, so the next one starts on
+a free database. Answers to other events and all other
 updates are not held up. One process only: several processes rely on the row lock alone.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
-from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
 from events.bot.callbacks import RsvpCallback
@@ -36,25 +34,37 @@ def answered_event(update: Update) -> int | None:
         return None
 
 
-class AnswerOrder(BaseMiddleware):
+class AnswerOrder:
+    """Per-event turns for answers, taken by the transaction middleware before its transaction
+    begins and given back right after the commit (before the replies go out): the next answer's
+    first statement then finds the database free instead of colliding with a commit in
+    progress (SQLite's busy handler would make it sleep)."""
+
     def __init__(self) -> None:
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    @asynccontextmanager
+    async def turn(self, event: TelegramObject) -> AsyncIterator[Callable[[], None]]:
+        """Wait for this update's turn (at once for anything but an answer); yields the call
+        that gives the turn back early. It is given back on leaving at the latest."""
         event_id = answered_event(event) if isinstance(event, Update) else None
         if event_id is None:
-            return await handler(event, data)
+            yield lambda: None
+            return
         lock = self._locks.setdefault(event_id, asyncio.Lock())
         self._waiting[event_id] = self._waiting.get(event_id, 0) + 1
         try:
-            async with lock:
-                return await handler(event, data)
+            await lock.acquire()
+
+            def give_back() -> None:
+                if lock.locked():
+                    lock.release()
+
+            try:
+                yield give_back
+            finally:
+                give_back()
         finally:
             self._waiting[event_id] -= 1
             if not self._waiting[event_id]:

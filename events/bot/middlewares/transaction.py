@@ -17,6 +17,7 @@ from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from events.bot.middlewares.ordering import AnswerOrder
 from events.bot.replies import Replies
 
 # The session of the update being handled, with the task handling it: a task spawned during
@@ -63,8 +64,11 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
 
 
 class TransactionMiddleware(BaseMiddleware):
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], order: AnswerOrder | None = None
+    ) -> None:
         self.sessions = sessions
+        self.order = order or AnswerOrder()
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -80,11 +84,13 @@ class TransactionMiddleware(BaseMiddleware):
         try:
             replies = Replies()
             data["replies"] = replies
-            async with self.sessions() as session, session.begin():
-                data["session"] = session
-                with handling_update(session):
-                    result = await handler(event, data)
-                committed = session.info.pop(_AFTER_COMMIT, [])
+            async with self.order.turn(event) as give_back:
+                async with self.sessions() as session, session.begin():
+                    data["session"] = session
+                    with handling_update(session):
+                        result = await handler(event, data)
+                    committed = session.info.pop(_AFTER_COMMIT, [])
+                give_back()  # committed: the next answer to the event may begin
             for work in committed:
                 await work()
             bot: Bot = data["bot"]
