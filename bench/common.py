@@ -7,6 +7,7 @@ ratio is comparable between runs). A benchmark that finds the work undone raises
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -15,7 +16,10 @@ from typing import Any
 
 TOKEN = "123456:BENCH-events-token"
 BOT_USERNAME = "events_bench_bot"
-POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+# The server the PostgreSQL rows use (a database of their own is created on it and dropped).
+POSTGRES_URL = os.environ.get(
+    "EVENTS_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
 
 
 class NotDone(Exception):

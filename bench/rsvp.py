@@ -145,12 +145,14 @@ def updates(bot: Bot, event_id: int, first_user: int, taps: int, first_update: i
     return found
 
 
-async def feed(dispatcher: Dispatcher, bot: Bot, batch: list[Update]) -> float:
-    """Hand the updates over as polling does; seconds until every one was handled."""
+async def feed(dispatcher: Dispatcher, bot: Bot, batch: list[Update]) -> tuple[float, int]:
+    """Hand the updates over as polling does; seconds until every one was handled, and how
+    many handlers failed."""
     began = time.perf_counter()
     tasks = [asyncio.create_task(dispatcher.feed_update(bot, update)) for update in batch]
-    await asyncio.gather(*tasks)
-    return time.perf_counter() - began
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    failed = sum(isinstance(result, Exception) for result in results)
+    return time.perf_counter() - began, failed
 
 
 async def add_event(sessions: async_sessionmaker[AsyncSession], starts_in: timedelta) -> int:
@@ -309,6 +311,7 @@ async def stop_bot(app: App) -> None:
 async def measure(backend: str, taps: int, rounds: int) -> dict[str, float]:
     """The best rate (taps per second) of each dispatcher."""
     rates: dict[str, float] = {}
+    lost: dict[str, int] = {}
     async with database(backend) as url:
         app, counting = await start_bot(url)
         plain = create_engine(url)
@@ -329,7 +332,14 @@ async def measure(backend: str, taps: int, rounds: int) -> dict[str, float]:
                     ids = [update.callback_query.id for update in batch]  # type: ignore[union-attr]
                     next_user += taps
                     next_update += taps
-                    seconds = await feed(dispatcher, bot, batch)
+                    seconds, failed = await feed(dispatcher, bot, batch)
+                    if name == "straightforward" and failed:
+                        # What a typical bot does on SQLite under a burst: some taps time out
+                        # on the write lock ("database is locked"); the rate counts the rest.
+                        lost[name] = max(lost.get(name, 0), failed)
+                        rates[name] = max(rates.get(name, 0.0), (taps - failed) / seconds)
+                        continue
+                    check(not failed, f"{name}: {failed} handlers failed")
                     if name != "idle":
                         missing = [i for i in ids if counting.answered[i] != 1]
                         check(not missing, f"{name}: {len(missing)} taps not answered once")
@@ -342,6 +352,7 @@ async def measure(backend: str, taps: int, rounds: int) -> dict[str, float]:
         finally:
             await stop_bot(app)
             await plain.dispose()
+    rates["straightforward_lost"] = lost.get("straightforward", 0)
     return rates
 
 
@@ -364,7 +375,7 @@ async def check_bot(app: App, event_id: int, batch: list[Update]) -> None:
 
 
 def rows(quick: bool = False, backend: str = "sqlite") -> list[Row]:
-    taps, rounds = (100, 1) if quick else (1000, 3)
+    taps, rounds = (100, 1) if quick else (500, 2 if backend == "sqlite" else 1)
     label = "SQLite WAL" if backend == "sqlite" else "PostgreSQL"
     if backend == "postgresql":
         reason = asyncio.run(reachable(POSTGRES_URL))
@@ -385,7 +396,13 @@ def rows(quick: bool = False, backend: str = "sqlite") -> list[Row]:
     ratio = bot / ceiling
     note = (
         f"{taps} taps at once, best of {rounds}; straightforward select-then-write handler "
-        f"{plain:.0f}/s = {plain / ceiling:.3f} of the ceiling; a handler that does not even "
+        f"{plain:.0f}/s = {plain / ceiling:.3f} of the ceiling"
+        + (
+            f" (it lost up to {rates['straightforward_lost']:.0f} taps to a locked database)"
+            if rates["straightforward_lost"]
+            else ""
+        )
+        + "; a handler that does not even "
         f"answer: {rates['idle']:.0f}/s"
     )
     goal = f"≥ {GOAL}" if backend == "sqlite" else "report"
@@ -408,6 +425,8 @@ def main() -> None:
     rates = asyncio.run(measure(backend, taps, rounds=3))
     ceiling = rates["ceiling"]
     for name, rate in rates.items():
+        if name.endswith("_lost"):
+            continue
         print(f"{name:16} {rate:8.0f} taps/s  {rate / ceiling:.3f}")
 
 
