@@ -7,6 +7,7 @@ Telegram's limits at real pace); ``people`` are going to one event and its one-d
 falls due when the bot's clock is moved. The rate counts from the first reminder the emulator
 received to the last; it is reported only once every person got exactly one and the ledger
 says sent for each. Goal: at least 0.95 of the send rate, zero limit violations.
+:func:`rows` is the row of ``python -m bench``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bench.common import NotDone, Row
 from events.app import App, build_app
 from events.config import load_settings
 from events.db.migrate import upgrade_to_head
@@ -112,7 +114,7 @@ async def run(people: int, send_rate: float) -> dict[str, float]:
                 sent = reminders()
                 per_person = Counter(call.chat_id for call in sent)
                 if len(per_person) != people or set(per_person.values()) != {1}:
-                    raise SystemExit("not every person got exactly one reminder")
+                    raise NotDone("not every person got exactly one reminder")
                 async with app.sessions() as session:
                     done = await session.scalar(
                         select(func.count())
@@ -123,7 +125,7 @@ async def run(people: int, send_rate: float) -> dict[str, float]:
                         )
                     )
                 if done != people:
-                    raise SystemExit(f"the ledger says {done} sent, not {people}")
+                    raise NotDone(f"the ledger says {done} sent, not {people}")
                 rate = (len(sent) - 1) / (sent[-1].time - sent[0].time)
                 return {
                     "people": people,
@@ -135,6 +137,23 @@ async def run(people: int, send_rate: float) -> dict[str, float]:
             finally:
                 app.stop()
                 await task
+
+
+def rows(quick: bool = False) -> list[Row]:
+    people, send_rate = (100, 25.0) if quick else (1000, 25.0)
+    result = asyncio.run(run(people, send_rate))
+    ratio = result["ratio"]
+    violations = int(result["violations"])
+    return [
+        Row(
+            name=f"reminders/s through delivery ({people} people)",
+            baseline=f"EVENTS_SEND_RATE {send_rate:g}/s",
+            measured=f"{result['achieved']:.2f}/s, {violations} violations",
+            ratio=ratio,
+            goal="≥ 0.95, 0 violations",
+            met=ratio >= 0.95 and violations == 0,
+        )
+    ]
 
 
 def main() -> None:
