@@ -39,6 +39,7 @@ from events.bot.checkin import render_checkin
 from events.bot.commands import register_menu
 from events.bot.membership import Membership
 from events.bot.middlewares import setup_middlewares
+from events.bot.middlewares.isolation import LocalIsolation
 from events.bot.middlewares.once import PRUNE_EVERY_SECONDS, prune_processed_updates
 from events.bot.middlewares.transaction import TransactionMiddleware
 from events.bot.notices import render_notice
@@ -361,7 +362,7 @@ def build_app(
         i18n=i18n,
         membership=membership,
     )
-    isolation = redis_isolation(redis) if redis is not None else None
+    isolation = redis_isolation(redis) if redis is not None else LocalIsolation()
     transactions = setup_middlewares(dispatcher, sessions, i18n, isolation)
     dispatcher.include_routers(*get_routers())
     scheduler = build_scheduler()

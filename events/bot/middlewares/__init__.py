@@ -25,7 +25,8 @@ def setup_middlewares(
     the wizard's state (aiogram's FSM middleware, so the dispatcher is built with
     ``disable_fsm=True``): everything an update reads and writes is in its one transaction, and
     its first statement marks the update as processed (a second delivery does nothing).
-    ``isolation`` (several processes) is taken around all of it, outside the transaction."""
+    ``isolation`` (one update at a time per person and chat) is taken around all of it, outside
+    the transaction."""
     if isolation is not None:
         dispatcher.update.outer_middleware(Isolation(dispatcher.fsm, isolation))
     transactions = TransactionMiddleware(sessions)

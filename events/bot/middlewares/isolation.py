@@ -1,4 +1,9 @@
-"""One update at a time per person and chat across processes (with `EVENTS_REDIS_URL`).
+"""One update at a time per person and chat: in this process (:class:`LocalIsolation`), or
+across processes with `EVENTS_REDIS_URL` (aiogram's Redis lock).
+
+A person's updates are then handled in the order they came: a tap made right after a message
+does not overtake it (polling starts the updates' tasks in update_id order, and each reaches the
+lock before it first waits; an asyncio lock is fair).
 
 aiogram's FSM middleware would take the isolation lock inside the update's transaction; here it
 is taken before the transaction begins and held until the state has been written after the
@@ -8,12 +13,14 @@ never awaited while holding database locks another update may wait for.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.fsm.middleware import FSMContextMiddleware
-from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
 from aiogram.types import TelegramObject
 
 
@@ -34,3 +41,28 @@ class Isolation(BaseMiddleware):
             return await handler(event, data)
         async with self.isolation.lock(key=context.key):
             return await handler(event, data)
+
+
+class LocalIsolation(BaseEventIsolation):
+    """aiogram's in-memory isolation, with each key's lock dropped once nobody holds or waits
+    for it (aiogram's keeps one per person forever)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[StorageKey, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield None
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def close(self) -> None:
+        self._locks.clear()
