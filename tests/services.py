@@ -2,10 +2,12 @@
 
 `postgres_url()` and `redis_url()` return the URL from the environment. Without it the calling
 test is skipped, or fails when EVENTS_REQUIRE_SERVICES=1 (CI with services must run them all).
+Programs a test needs (`command()`, `faketime_library()`) are treated the same way.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import uuid
@@ -40,6 +42,17 @@ def command(name: str, package: str) -> str:
     if path is None:
         _unavailable(f"{name} is not installed (Debian package {package}): test skipped")
     return path
+
+
+def faketime_library() -> str:
+    """The path of libfaketime (Debian package faketime), to preload into a child process whose
+    clock a test shifts (skips or fails like the services)."""
+    command("faketime", "faketime")
+    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+    found += sorted(glob.glob("/usr/lib/faketime/libfaketime.so.1"))
+    if not found:
+        _unavailable("libfaketime.so.1 is not installed (Debian package faketime): test skipped")
+    return found[0]
 
 
 def postgres_url() -> str:

@@ -146,7 +146,7 @@ async def test_outcomes_are_recorded_and_a_blocked_person_is_marked(
     )
 
 
-async def test_overdue_rows_expire_and_lost_leases_become_unknown(
+async def test_overdue_rows_expire_and_lost_leases_become_unknown_or_pending(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessions() as session, session.begin():
@@ -158,21 +158,24 @@ async def test_overdue_rows_expire_and_lost_leases_become_unknown(
         )
         await ledger.enqueue(session, person_id=3, key="reminder:1:60", due_at=NOW)
         await ledger.enqueue(session, person_id=4, key="reminder:1:60", due_at=NOW)
-        held = await ledger.claim(session, now=NOW, limit=4)
-    kept = next(row.id for row in held if row.person_id == 4)
+        await ledger.enqueue(session, person_id=5, key="reminder:1:60", due_at=NOW)
+        held = await ledger.claim(session, now=NOW, limit=5)
+    ids = {row.person_id: row.id for row in held}
     async with sessions() as session, session.begin():
-        await ledger.release(session, [row.id for row in held if row.person_id in (1, 2)])
+        await ledger.release(session, [ids[1], ids[2]])
+        await ledger.mark_tried(session, [ids[3], ids[4]], now=NOW)
     later = NOW + timedelta(days=2)
     async with sessions() as session, session.begin():
-        lost = await ledger.recover_lost(session, now=later, keep=[kept])
+        recovered = await ledger.recover_lost(session, now=later, keep=[ids[4]])
         expired = await ledger.expire_overdue(session, now=later)
-    assert (lost, expired) == (1, 1)
+    assert (recovered.unknown, recovered.returned, expired) == (1, 1, 2)
     states = {row.person_id: row.status for row in await all_rows(sessions)}
     assert states == {
         1: DeliveryStatus.EXPIRED,
         2: DeliveryStatus.PENDING,
-        3: DeliveryStatus.UNKNOWN,
+        3: DeliveryStatus.UNKNOWN,  # its HTTP call had started: it may have arrived
         4: DeliveryStatus.SENDING,  # still held by this process
+        5: DeliveryStatus.EXPIRED,  # never tried: back to pending (then past its lifetime)
     }
 
 

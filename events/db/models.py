@@ -323,6 +323,8 @@ class Delivery(Base):
     expires_at: Mapped[datetime | None]
     # A claimed (`sending`) row belongs to its worker until then.
     lease_until: Mapped[datetime | None]
+    # When the HTTP call of the current claim started (written before it); None: not tried yet.
+    tried_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     last_error: Mapped[str | None] = mapped_column(String(255))
     message_id: Mapped[int | None] = mapped_column(BigInteger)

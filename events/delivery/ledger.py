@@ -9,7 +9,8 @@ States (docs/delivery.md draws them)::
 
     pending --claim--> sending --answer--> sent | blocked | failed
        |                  |  \\--5xx, network--> pending (due_at pushed back)
-       |                  \\--lease over, process gone--> unknown (never re-sent)
+       |                  |--lease over, process gone, tried--> unknown (never re-sent)
+       |                  \\--lease over, process gone, never tried--> pending
        \\--expires_at passed--> expired
 """
 
@@ -204,7 +205,12 @@ async def claim(
     statement = (
         update(Delivery)
         .where(chosen, Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.SENDING, lease_until=now + lease, updated_at=utcnow())
+        .values(
+            status=DeliveryStatus.SENDING,
+            lease_until=now + lease,
+            tried_at=None,
+            updated_at=utcnow(),
+        )
         .returning(
             Delivery.id,
             Delivery.person_id,
@@ -220,18 +226,47 @@ async def claim(
     return rows
 
 
-async def recover_lost(session: AsyncSession, *, now: datetime, keep: Collection[int] = ()) -> int:
-    """Rows left in ``sending`` past their lease (their process died, perhaps during the HTTP
-    call) become ``unknown``: they may have been sent, so they are not sent again.
+async def mark_tried(session: AsyncSession, ids: Collection[int], *, now: datetime) -> None:
+    """Claimed rows whose HTTP call starts now: written (and committed) *before* the call, so
+    that after a crash the ledger knows which rows may have arrived."""
+    listed = list(ids)
+    for start in range(0, len(listed), _CHUNK):
+        await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(listed[start : start + _CHUNK]),
+                Delivery.status == DeliveryStatus.SENDING,
+            )
+            .values(tried_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """What :func:`recover_lost` did with the rows of processes that stopped."""
+
+    unknown: int  # tried: they may have arrived, never sent again
+    returned: int  # never tried: back to pending, sent as usual
+
+
+async def recover_lost(
+    session: AsyncSession, *, now: datetime, keep: Collection[int] = ()
+) -> Recovered:
+    """Rows left in ``sending`` past their lease belonged to a process that stopped.
+
+    Those it had started sending (``tried_at`` set; it may have died during the HTTP call)
+    become ``unknown``: they may have arrived, so they are not sent again. Those it had only
+    claimed go back to ``pending``: nobody has seen them.
 
     ``keep``: ids this process still holds (their lease may look over after the clock moved).
     """
     condition = and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until <= now)
     if keep:
         condition = and_(condition, Delivery.id.not_in(list(keep)))
-    result = await session.execute(
+    lost = await session.execute(
         update(Delivery)
-        .where(condition)
+        .where(condition, Delivery.tried_at.is_not(None))
         .values(
             status=DeliveryStatus.UNKNOWN,
             last_error="lease ran out while sending (process stopped?)",
@@ -239,9 +274,17 @@ async def recover_lost(session: AsyncSession, *, now: datetime, keep: Collection
         )
         .execution_options(synchronize_session=False)
     )
-    lost = int(getattr(result, "rowcount", 0) or 0)
-    count_delivery(session, "unknown", lost)
-    return lost
+    untried = await session.execute(
+        update(Delivery)
+        .where(condition, Delivery.tried_at.is_(None))
+        .values(status=DeliveryStatus.PENDING, lease_until=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    recovered = Recovered(
+        int(getattr(lost, "rowcount", 0) or 0), int(getattr(untried, "rowcount", 0) or 0)
+    )
+    count_delivery(session, "unknown", recovered.unknown)
+    return recovered
 
 
 async def expire_overdue(session: AsyncSession, *, now: datetime) -> int:

@@ -53,6 +53,7 @@ class SendPolicy:
     retry_cap: float = 600.0
     hold_retry_after: float = 60.0  # a longer 429 sends the row back to the ledger
     min_replan: float = 1.0  # never wake more often than this for rows someone else holds
+    mark_ahead: float = 0.1  # rows are written as tried this many seconds' worth at a time
 
 
 @dataclass(eq=False)
@@ -97,6 +98,7 @@ class Sender:
         self._held: set[int] = set()  # claimed ids whose outcome is not written yet
         self._sending: set[asyncio.Task[None]] = set()
         self._outcomes: list[Outcome] = []
+        self._marked: set[int] = set()  # claimed ids written as tried (see _mark_ahead)
         self._signal = asyncio.Event()
         self._flush_signal = asyncio.Event()
         self._claim_wanted = True
@@ -194,13 +196,21 @@ class Sender:
         now = self.clock.now()
         limit = self._capacity() - len(self._queue)
         async with self.sessions() as session, session.begin():
-            lost = await ledger.recover_lost(session, now=now, keep=self._held)
+            recovered = await ledger.recover_lost(session, now=now, keep=self._held)
             expired = await ledger.expire_overdue(session, now=now)
             claimed = await ledger.claim(session, now=now, limit=limit, lease=self.policy.lease)
             full = len(claimed) >= limit
             upcoming = None if full else await ledger.next_due(session)
-        if lost:
-            log.warning("%d messages were being sent when a process stopped: marked unknown", lost)
+        if recovered.unknown:
+            log.warning(
+                "%d messages were being sent when a process stopped: marked unknown",
+                recovered.unknown,
+            )
+        if recovered.returned:
+            log.info(
+                "%d messages claimed by a process that stopped before sending them: sending them",
+                recovered.returned,
+            )
         if expired:
             log.info("%d messages expired unsent", expired)
         if not full:
@@ -229,6 +239,7 @@ class Sender:
             return  # they stay `sending` and end up `unknown`
         finally:
             self._held.difference_update(ids)
+            self._marked.difference_update(ids)
 
     async def _render(self, rows: list[Claimed]) -> tuple[list[_Item], list[Outcome]]:
         items: list[_Item] = []
@@ -282,6 +293,8 @@ class Sender:
                 continue
             if item.chat_id in refused:  # keeps the order of one chat's messages
                 continue
+            if item.row.id not in self._marked and not await self._mark_ahead(item, refused):
+                return self.policy.min_replan
             permit = await self.limiter.acquire(item.chat_id, ChatKind.PRIVATE)
             if permit.granted:
                 self._queue.remove(item)
@@ -294,6 +307,31 @@ class Sender:
                 break
             refused.add(item.chat_id)
         return wait
+
+    async def _mark_ahead(self, first: _Item, refused: set[int]) -> bool:
+        """Write ``first`` and the next few rows in line (a tenth of a second's worth) as tried,
+        before any of them is sent: after a crash, the rows marked are `unknown` (they may have
+        arrived) and the others go out. Marked before the limiter gives a turn, not between the
+        turn and the call, so that a slow write never bunches sends together; False if the
+        write failed (nothing is sent for a second)."""
+        count = max(1, math.ceil(self.limiter.rate() * self.policy.mark_ahead))
+        batch = [first.row.id]
+        chats = {first.chat_id}
+        for item in self._queue:
+            if len(batch) >= count:
+                break
+            if item.chat_id in chats or item.chat_id in refused or item.row.id in self._marked:
+                continue
+            batch.append(item.row.id)
+            chats.add(item.chat_id)
+        try:
+            async with self.sessions() as session, session.begin():
+                await ledger.mark_tried(session, batch, now=self.clock.now())
+        except Exception:
+            log.exception("could not write %d deliveries as being sent", len(batch))
+            return False
+        self._marked.update(batch)
+        return True
 
     async def _send(self, item: _Item) -> None:
         item.tries += 1
@@ -409,4 +447,5 @@ class Sender:
             log.exception("could not write %d delivery outcomes", len(batch))
             return False
         self._held.difference_update(outcome.id for outcome in batch)
+        self._marked.difference_update(outcome.id for outcome in batch)
         return True

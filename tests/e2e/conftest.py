@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,7 +20,7 @@ from events.config import Settings, load_settings
 from events.db.migrate import upgrade_to_head
 from events.delivery import Limiter
 from tests.emulator import BotAPIEmulator, Group, Limits, Person
-from tests.services import fresh_database
+from tests.services import faketime_library, fresh_database, sqlite_url
 
 T = TypeVar("T")
 
@@ -161,3 +166,112 @@ async def community(emulator: BotAPIEmulator, bot: App) -> CommunitySetup:
 def host(community: CommunitySetup) -> Person:
     """Ayu, a host of the community (Indonesian)."""
     return community.host
+
+
+# ----------------------------------------------------------------- `events run` as a process
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class BotProcess:
+    """One `events run` child process; its output goes to a file kept for the assertions."""
+
+    def __init__(
+        self,
+        process: asyncio.subprocess.Process,
+        http_port: int,
+        log: Path,
+        emulator: BotAPIEmulator,
+    ) -> None:
+        self.process = process
+        self.http_port = http_port
+        self.log = log
+        self.emulator = emulator
+
+    @property
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    async def ready(self) -> None:
+        """Wait until the process polls for updates (it has started delivery by then)."""
+        process = self.process
+        await self.emulator.wait_until(
+            lambda: process.returncode is not None or self.emulator.polling,
+            timeout=30,
+            message="events run did not start polling",
+        )
+        assert process.returncode is None, self.output
+
+    async def wait(self) -> int:
+        """The exit status, once the process has ended by itself (or by a signal sent)."""
+        return await asyncio.wait_for(self.process.wait(), 30)
+
+    async def stop(self) -> int:
+        """SIGTERM, as systemd sends it; the exit status."""
+        self.process.send_signal(signal.SIGTERM)
+        return await self.wait()
+
+
+# start(): `events run` on an SQLite file in tmp_path; start(database_url=…) on another database;
+# start(env={"EVENTS_SEND_RATE": "100"}): more settings; start(wait=False) returns as soon as the
+# process exists (the test sets its hooks, then awaits `ready()`).
+# start(shift=timedelta(hours=2)): the process's wall clock shifted by libfaketime (CONTRACT §4),
+# preloaded directly: the `faketime` command forks, so its pid would not be the bot's and a
+# SIGKILL would miss the bot. Two settings make a Python process work under it (libfaketime
+# 0.9.10): FAKETIME_DONT_FAKE_MONOTONIC=1 keeps the monotonic clock real (asyncio's timers and the
+# send limiter count it; faked, a thread's timed wait on a queue never returns), and
+# FAKETIME_FORCE_MONOTONIC_FIX=0 leaves condition waits alone (with it, every hand-over to a
+# worker thread, such as each aiosqlite query, takes about 10 ms). time.sleep() fails there with
+# EINVAL; the bot never calls it.
+RunEvents = Callable[..., Awaitable[BotProcess]]
+
+
+@pytest.fixture
+async def run_events(emulator: BotAPIEmulator, tmp_path: Path) -> AsyncIterator[RunEvents]:
+    started: list[BotProcess] = []
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("EVENTS_", "FAKETIME"))}
+
+    async def start(
+        *,
+        database_url: str | None = None,
+        shift: timedelta | None = None,
+        env: Mapping[str, str] | None = None,
+        wait: bool = True,
+    ) -> BotProcess:
+        port = free_port()
+        variables = {
+            **clean,
+            "EVENTS_BOT_TOKEN": TOKEN,
+            "EVENTS_TELEGRAM_API_URL": emulator.base_url,
+            "EVENTS_DATABASE_URL": database_url or sqlite_url(tmp_path),
+            "EVENTS_HTTP_PORT": str(port),
+            **(env or {}),
+        }
+        if shift is not None:
+            variables.update(
+                LD_PRELOAD=faketime_library(),
+                FAKETIME=f"{shift.total_seconds():+.0f}",
+                FAKETIME_DONT_FAKE_MONOTONIC="1",
+                FAKETIME_FORCE_MONOTONIC_FIX="0",
+            )
+        log = tmp_path / f"events-run-{len(started) + 1}.log"
+        with log.open("wb") as output:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "events", "run",
+                cwd=tmp_path, env=variables, stdout=output, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+        child = BotProcess(process, port, log, emulator)
+        started.append(child)
+        if wait:
+            await child.ready()
+        return child
+
+    yield start
+    for child in started:
+        if child.process.returncode is None:
+            child.process.kill()
+            await child.process.wait()

@@ -355,28 +355,39 @@ async def test_a_row_left_sending_by_a_stopped_process_is_unknown_and_not_resent
     emulator: BotAPIEmulator, start_bot: StartBot
 ) -> None:
     app = await start(start_bot)
-    (dewi,) = await seeded(app, emulator)
+    dewi, sam = await seeded(app, emulator, 2)
     now = app.clock.now()
     async with app.sessions() as session, session.begin():
-        # What a process killed during its HTTP call leaves behind.
-        session.add(
-            Delivery(
-                person_id=dewi.id,
-                key="test:inflight",
-                status=DeliveryStatus.SENDING,
-                due_at=now - timedelta(minutes=10),
-                expires_at=now + timedelta(hours=1),
-                lease_until=now - timedelta(minutes=1),
-                attempts=0,
+        # What a process killed during its HTTP call leaves behind (tried), and a row it had
+        # claimed but not tried yet.
+        for person, key, tried in ((dewi, "test:inflight", True), (sam, "test:held", False)):
+            session.add(
+                Delivery(
+                    person_id=person.id,
+                    key=key,
+                    status=DeliveryStatus.SENDING,
+                    due_at=now - timedelta(minutes=10),
+                    expires_at=now + timedelta(hours=1),
+                    lease_until=now - timedelta(minutes=1),
+                    tried_at=now - timedelta(minutes=6) if tried else None,
+                    attempts=0,
+                )
             )
-        )
 
     await enqueue(app, [dewi.id], "test:next")
 
     await emulator.wait_until(lambda: deliveries(emulator, dewi.id))
-    await settled(app, {"test:inflight": DeliveryStatus.UNKNOWN, "test:next": DeliveryStatus.SENT})
+    await settled(
+        app,
+        {
+            "test:inflight": DeliveryStatus.UNKNOWN,
+            "test:held": DeliveryStatus.SENT,
+            "test:next": DeliveryStatus.SENT,
+        },
+    )
     await emulator.quiet(0.3)
     assert [key_of(call) for call in attempts(emulator, dewi.id)] == ["test:next"]
+    assert [key_of(call) for call in attempts(emulator, sam.id)] == ["test:held"]
 
 
 # ----------------------------------------------------------------------------- time
