@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.e2e.test_process import free_port
+from tests.e2e.conftest import free_port
 
 TOKEN = "4242:bare-server-token"
 

@@ -8,7 +8,6 @@ never carry a method, and a request without the secret is refused.
 
 from __future__ import annotations
 
-import socket
 from datetime import timedelta
 
 import aiohttp
@@ -21,19 +20,13 @@ from events.bot.middlewares import person as person_middleware
 from events.bot.middlewares.once import KEPT_FOR, prune_processed_updates
 from events.db.models import Person, ProcessedUpdate, RsvpStatus
 from events.web.webhook import MAX_ATTEMPTS, SECRET_HEADER
-from tests.e2e.conftest import CommunitySetup, StartBot
+from tests.e2e.conftest import CommunitySetup, StartBot, free_port
 from tests.e2e.publishing import answers, count_status, publish
 from tests.emulator import BotAPIEmulator, Tap, Update
 
 SECRET = "lingkar-tenang_webhook-2024"
 PATH = "/telegram/webhook"
 APOLOGY_ID = "Maaf, ada yang salah di pihak kami. Coba lagi sebentar lagi, ya."
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
