@@ -206,8 +206,9 @@ async def new_community_link(
     redraw(query, replies, _("New link made. The old one no longer works."), text, markup)
 
 
-async def toggle_discreet(
+async def toggle(
     query: CallbackQuery,
+    callback_data: CalendarCallback,
     session: AsyncSession,
     person: Person,
     feeds: Feeds,
@@ -215,36 +216,22 @@ async def toggle_discreet(
     clock: Clock,
     replies: Replies,
 ) -> None:
+    """Discreet titles, or all my communities' events, on or off."""
     row, _token = await tokens.current(
         session, feeds.secret, FeedKind.PERSONAL, person.id, clock.now()
     )
-    row.discreet = not row.discreet
+    if callback_data.action is CalendarAction.DISCREET:
+        row.discreet = not row.discreet
+        toast = _("Discreet titles on.") if row.discreet else _("Discreet titles off.")
+    else:
+        row.all_events = not row.all_events
+        toast = (
+            _("All my communities' events on.")
+            if row.all_events
+            else _("All my communities' events off.")
+        )
     await session.flush()
     text, markup, _row = await calendar_view(session, person, feeds, membership, clock.now())
-    toast = _("Discreet titles on.") if row.discreet else _("Discreet titles off.")
-    redraw(query, replies, toast, text, markup)
-
-
-async def toggle_all_events(
-    query: CallbackQuery,
-    session: AsyncSession,
-    person: Person,
-    feeds: Feeds,
-    membership: Membership,
-    clock: Clock,
-    replies: Replies,
-) -> None:
-    row, _token = await tokens.current(
-        session, feeds.secret, FeedKind.PERSONAL, person.id, clock.now()
-    )
-    row.all_events = not row.all_events
-    await session.flush()
-    text, markup, _row = await calendar_view(session, person, feeds, membership, clock.now())
-    toast = (
-        _("All my communities' events on.")
-        if row.all_events
-        else _("All my communities' events off.")
-    )
     redraw(query, replies, toast, text, markup)
 
 
@@ -329,10 +316,8 @@ def build_router() -> Router:
         new_link, CalendarCallback.filter(F.action == CalendarAction.NEW_LINK)
     )
     router.callback_query.register(
-        toggle_discreet, CalendarCallback.filter(F.action == CalendarAction.DISCREET)
-    )
-    router.callback_query.register(
-        toggle_all_events, CalendarCallback.filter(F.action == CalendarAction.ALL_EVENTS)
+        toggle,
+        CalendarCallback.filter(F.action.in_({CalendarAction.DISCREET, CalendarAction.ALL_EVENTS})),
     )
     router.callback_query.register(
         new_community_link,
