@@ -33,6 +33,7 @@ from icalendar import Calendar
 
 from bench.common import BOT_USERNAME, TOKEN, NotDone, Row, check, median
 from events.clock import Clock
+from events.db.changes import Changes
 from events.db.engine import create_engine, create_sessionmaker
 from events.db.migrate import upgrade_to_head
 from events.db.models import (
@@ -49,7 +50,7 @@ from events.db.models import (
 )
 from events.feeds import tokens
 from events.feeds.tokens import feed_secret
-from events.feeds.web import Feeds
+from events.feeds.web import FEED_TABLES, Feeds
 
 COMMUNITY = -1001234567890
 PERSON = 4242
@@ -217,6 +218,7 @@ async def measure(count: int, rounds: int, requests: int, connections: int) -> d
             public_url="http://127.0.0.1",
             bot_username=username,
             default_locale="id",
+            changes=Changes(engine, FEED_TABLES),  # as the app has it on SQLite
         )
         times = ServerTimes()
         app = web.Application(middlewares=[times.middleware])
