@@ -8,6 +8,10 @@
 A malformed, unknown or revoked token, or an event the token may not see, is answered exactly
 like a page that does not exist. Nothing here logs a URL or a token; the server's access log is
 off (`App.run`).
+
+An unchanged feed costs no rendering: its bytes are kept under the versions of its events and
+how it is shown; on SQLite a link's answer is even given again from memory until this process
+commits to a table feeds read (docs/feeds.md, Speed, says exactly what decides the bytes).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
+from weakref import WeakValueDictionary
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
@@ -55,7 +60,7 @@ PERSONAL_NAME = N_("Community events")
 COMMUNITY_NAME = N_("Events of {community}")
 CACHE_CONTROL = "private, max-age=300"
 KEPT_BODIES = 512
-KEPT_ANSWERS = 4096
+KEPT_ANSWERS = 10_000
 # A link answered from memory is asked of the database again after this long at the latest
 # (time alone takes events out of a feed: the windows, the evidence of membership).
 RECHECK = timedelta(seconds=60)
@@ -86,7 +91,7 @@ class Answered:
     same bot username and, for a feed of all the person's communities, the same ones left
     after what Telegram told the process."""
 
-    body: Body
+    etag: str  # of its body, found among the bodies kept (`Feeds._by_etag`)
     last_modified: datetime
     changes: int | None
     checked_at: datetime
@@ -119,6 +124,11 @@ class Feeds:
     cache: RenderCache = field(default_factory=RenderCache)
     _bodies: OrderedDict[object, Body] = field(default_factory=OrderedDict, repr=False)
     _answers: OrderedDict[str, Answered] = field(default_factory=OrderedDict, repr=False)
+    # The bodies still kept, by ETag: an answer holds no body of its own, so memory stays
+    # bounded by KEPT_BODIES.
+    _by_etag: WeakValueDictionary[str, Body] = field(
+        default_factory=WeakValueDictionary, repr=False
+    )
 
     @property
     def host(self) -> str:
@@ -163,6 +173,7 @@ class Feeds:
         changed = max((event.updated_at for event in feed_events), default=None)
         body = Body(data, etag(data), None if changed is None else _seconds(changed))
         self._bodies[key] = body
+        self._by_etag[body.etag] = body
         if len(self._bodies) > KEPT_BODIES:
             self._bodies.popitem(last=False)
         return body
@@ -180,7 +191,7 @@ class Feeds:
             return key, body, []
         return key, None, await queries.events_by_id(session, [v.id for v in versions])
 
-    def _fresh(self, token_hash: str, username: str) -> Answered | None:
+    def _fresh(self, token_hash: str, username: str) -> tuple[Answered, Body] | None:
         """The link's latest answer, if nothing it depends on can have changed since."""
         if self.changes is None:
             return None
@@ -197,8 +208,11 @@ class Feeds:
             shown = tuple(c for c in answered.known if not self.absent(c, person_id))
             if shown != answered.shown:
                 return None
+        body = self._by_etag.get(answered.etag)
+        if body is None:
+            return None
         self._answers.move_to_end(token_hash)
-        return answered
+        return answered, body
 
     def _remember(self, token_hash: str, body: Body, since: datetime, **facts: Any) -> Answered:
         """The link's answer now. Last-Modified stays while the bytes do; bytes new to this
@@ -206,12 +220,12 @@ class Feeds:
         event's time (a client asking If-Modified-Since alone must not get a 304 then)."""
         previous = self._answers.get(token_hash)
         now = facts["checked_at"]
-        if previous is not None and previous.body.etag == body.etag:
+        if previous is not None and previous.etag == body.etag:
             last_modified = previous.last_modified
         else:
             moments = [_seconds(since), _seconds(now)]
             last_modified = max(moments if body.changed is None else [*moments, body.changed])
-        answered = Answered(body=body, last_modified=last_modified, **facts)
+        answered = Answered(etag=body.etag, last_modified=last_modified, **facts)
         self._answers[token_hash] = answered
         self._answers.move_to_end(token_hash)
         if len(self._answers) > KEPT_ANSWERS:
@@ -239,9 +253,9 @@ class Feeds:
     async def personal_feed(self, request: web.Request) -> web.StreamResponse:
         hashed = self._token_hash(request)
         username = await self.bot_username()
-        answered = self._fresh(hashed, username)
-        if answered is not None:
-            return answer(request, answered.body, answered.last_modified)
+        fresh = self._fresh(hashed, username)
+        if fresh is not None:
+            return answer(request, fresh[1], fresh[0].last_modified)
         changes = None if self.changes is None else self.changes.count  # before reading
         now = self.clock.now()
         async with self._reading() as session:
@@ -273,14 +287,14 @@ class Feeds:
             known=tuple(known),
             shown=tuple(shown),
         )
-        return answer(request, answered.body, answered.last_modified)
+        return answer(request, body, answered.last_modified)
 
     async def community_feed(self, request: web.Request) -> web.StreamResponse:
         hashed = self._token_hash(request)
         username = await self.bot_username()
-        answered = self._fresh(hashed, username)
-        if answered is not None:
-            return answer(request, answered.body, answered.last_modified)
+        fresh = self._fresh(hashed, username)
+        if fresh is not None:
+            return answer(request, fresh[1], fresh[0].last_modified)
         changes = None if self.changes is None else self.changes.count  # before reading
         now = self.clock.now()
         async with self._reading() as session:
@@ -297,7 +311,7 @@ class Feeds:
         answered = self._remember(
             hashed, body, link.created_at, changes=changes, checked_at=now, username=username
         )
-        return answer(request, answered.body, answered.last_modified)
+        return answer(request, body, answered.last_modified)
 
     async def event_file(self, request: web.Request) -> web.StreamResponse:
         event_id = int(request.match_info["event_id"])
