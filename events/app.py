@@ -51,11 +51,12 @@ from events.bot.routers import get_routers
 from events.bot.storage import build_storage, redis_isolation
 from events.clock import Clock
 from events.config import ENV_PREFIX, ConfigError, Settings
+from events.db.changes import Changes
 from events.db.engine import create_engine, create_sessionmaker
 from events.delivery import Delivery, InMemoryLimiter, Limiter, RateLimits
 from events.delivery.redis_limits import RedisLimiter, limits_prefix
 from events.feeds.tokens import feed_secret
-from events.feeds.web import Feeds, username_of
+from events.feeds.web import FEED_TABLES, Feeds, username_of
 from events.i18n import CatalogueI18n, build_i18n
 from events.scheduling import build_scheduler
 from events.web import build_web_app
@@ -411,6 +412,8 @@ def build_app(
         bot_username=username_of(bot),
         default_locale=settings.default_locale,
         absent=membership.said_absent,
+        # On SQLite this process is the only writer, so it knows when a feed may have changed.
+        changes=Changes(engine, FEED_TABLES) if engine.dialect.name == "sqlite" else None,
     )
     dispatcher["feeds"] = feeds
     metrics = (

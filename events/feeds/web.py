@@ -8,6 +8,10 @@
 A malformed, unknown or revoked token, or an event the token may not see, is answered exactly
 like a page that does not exist. Nothing here logs a URL or a token; the server's access log is
 off (`App.run`).
+
+An unchanged feed costs no rendering: its bytes are kept under the versions of its events and
+how it is shown; on SQLite a link's answer is even given again from memory until this process
+commits to a table feeds read (docs/feeds.md, Speed, says exactly what decides the bytes).
 """
 
 from __future__ import annotations
@@ -17,15 +21,18 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
+from weakref import WeakValueDictionary
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from events.clock import Clock
+from events.db.changes import Changes
 from events.db.engine import SQLITE_BEGIN_OPTION
 from events.db.models import (
     Community,
@@ -53,19 +60,49 @@ PERSONAL_NAME = N_("Community events")
 COMMUNITY_NAME = N_("Events of {community}")
 CACHE_CONTROL = "private, max-age=300"
 KEPT_BODIES = 512
+KEPT_ANSWERS = 10_000
+# A link answered from memory is asked of the database again after this long at the latest
+# (time alone takes events out of a feed: the windows, the evidence of membership).
+RECHECK = timedelta(seconds=60)
+# How a feed is shown: its name, locale, discreet titles or not, the bot's username.
+Style = tuple[str, str, bool, str]
+# The tables a feed is read from: a commit to any of them may change some feed.
+FEED_TABLES = ("events", "rsvps", "feed_tokens", "people", "communities", "hosts")
 
 
 @dataclass(frozen=True)
 class Body:
     data: bytes
     etag: str
-    last_modified: datetime
+    # The latest change of an event in it (whole seconds, UTC), None when it has none.
+    changed: datetime | None
     _gzipped: list[bytes] = field(default_factory=list, compare=False)
 
     def gzipped(self) -> bytes:
         if not self._gzipped:
             self._gzipped.append(gzip.compress(self.data, mtime=0))
         return self._gzipped[0]
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A link's latest answer, and what must still hold to give it again without asking the
+    database: no commit of this process since (`Changes`), not longer ago than `RECHECK`, the
+    same bot username and, for a feed of all the person's communities, the same ones left
+    after what Telegram told the process."""
+
+    etag: str  # of its body, found among the bodies kept (`Feeds._by_etag`)
+    last_modified: datetime
+    changes: int | None
+    checked_at: datetime
+    username: str
+    person_id: int | None = None
+    known: tuple[int, ...] = ()  # the communities the database counts as the person's
+    shown: tuple[int, ...] = ()  # those of them the feed shows
+
+
+def _seconds(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 @dataclass
@@ -81,8 +118,17 @@ class Feeds:
     # Whether Telegram told this process that a person is not in a group (community id, person
     # id): such a community leaves the person's feed at once. The feeds never ask Telegram.
     absent: Callable[[int, int], bool] = field(default=lambda _community, _person: False)
+    # This process's commits to FEED_TABLES, when it is the only writer (SQLite): an unchanged
+    # feed is then answered from memory. None: every request asks the database.
+    changes: Changes | None = None
     cache: RenderCache = field(default_factory=RenderCache)
     _bodies: OrderedDict[object, Body] = field(default_factory=OrderedDict, repr=False)
+    _answers: OrderedDict[str, Answered] = field(default_factory=OrderedDict, repr=False)
+    # The bodies still kept, by ETag: an answer holds no body of its own, so memory stays
+    # bounded by KEPT_BODIES.
+    _by_etag: WeakValueDictionary[str, Body] = field(
+        default_factory=WeakValueDictionary, repr=False
+    )
 
     @property
     def host(self) -> str:
@@ -105,23 +151,16 @@ class Feeds:
             "/events/{event_id:[0-9]{1,12}}/{token}.ics", counted("event", self.event_file)
         )
 
-    async def body(
-        self,
-        events: Sequence[Event],
-        *,
-        name: str,
-        locale: str,
-        discreet: bool,
-        since: datetime,
-    ) -> Body:
-        """The feed's bytes, rendered again only when one of its events changed."""
-        feed_events = tuple(FeedEvent.of(event) for event in events)
-        username = await self.bot_username()
-        key = (name, locale, discreet, username, self.host, feed_events)
+    def _kept(self, key: object) -> Body | None:
         body = self._bodies.get(key)
         if body is not None:
             self._bodies.move_to_end(key)
-            return body
+        return body
+
+    def _render(self, key: object, events: Sequence[Event], style: Style) -> Body:
+        """The feed's bytes from its events, kept under ``key``."""
+        name, locale, discreet, username = style
+        feed_events = [FeedEvent.of(event) for event in events]
         data = build_calendar(
             feed_events,
             name=name,
@@ -131,12 +170,73 @@ class Feeds:
             discreet=discreet,
             cache=self.cache,
         )
-        changes = [event.updated_at for event in feed_events]
-        last = max([since, *changes]).astimezone(UTC).replace(microsecond=0)
-        body = self._bodies[key] = Body(data, etag(data), last)
+        changed = max((event.updated_at for event in feed_events), default=None)
+        body = Body(data, etag(data), None if changed is None else _seconds(changed))
+        self._bodies[key] = body
+        self._by_etag[body.etag] = body
         if len(self._bodies) > KEPT_BODIES:
             self._bodies.popitem(last=False)
         return body
+
+    async def _feed(
+        self,
+        session: AsyncSession,
+        versions: Sequence[queries.Version],
+        style: Style,
+    ) -> tuple[object, Body | None, list[Event]]:
+        """The kept body of a feed with these events' versions, or the events to render it."""
+        key = (style, self.host, tuple(versions))
+        body = self._kept(key)
+        if body is not None:
+            return key, body, []
+        return key, None, await queries.events_by_id(session, [v.id for v in versions])
+
+    def _fresh(self, token_hash: str, username: str) -> tuple[Answered, Body] | None:
+        """The link's latest answer, if nothing it depends on can have changed since."""
+        if self.changes is None:
+            return None
+        answered = self._answers.get(token_hash)
+        if (
+            answered is None
+            or answered.changes != self.changes.count
+            or answered.username != username
+            or not answered.checked_at <= self.clock.now() < answered.checked_at + RECHECK
+        ):
+            return None
+        if answered.person_id is not None:
+            person_id = answered.person_id
+            shown = tuple(c for c in answered.known if not self.absent(c, person_id))
+            if shown != answered.shown:
+                return None
+        body = self._by_etag.get(answered.etag)
+        if body is None:
+            return None
+        self._answers.move_to_end(token_hash)
+        return answered, body
+
+    def _remember(self, token_hash: str, body: Body, since: datetime, **facts: Any) -> Answered:
+        """The link's answer now. Last-Modified stays while the bytes do; bytes new to this
+        process are modified now at the earliest, since an event leaving a feed changes no
+        event's time (a client asking If-Modified-Since alone must not get a 304 then)."""
+        previous = self._answers.get(token_hash)
+        now = facts["checked_at"]
+        if previous is not None and previous.etag == body.etag:
+            last_modified = previous.last_modified
+        else:
+            moments = [_seconds(since), _seconds(now)]
+            last_modified = max(moments if body.changed is None else [*moments, body.changed])
+        answered = Answered(etag=body.etag, last_modified=last_modified, **facts)
+        self._answers[token_hash] = answered
+        self._answers.move_to_end(token_hash)
+        if len(self._answers) > KEPT_ANSWERS:
+            self._answers.popitem(last=False)
+        return answered
+
+    def _token_hash(self, request: web.Request) -> str:
+        token = request.match_info["token"]
+        if not tokens.well_formed(token):
+            raise web.HTTPNotFound()
+        return tokens.token_hash(token)
 
     async def _token(self, session: AsyncSession, request: web.Request) -> FeedToken:
         row = await tokens.find(session, request.match_info["token"])
@@ -147,43 +247,71 @@ class Feeds:
     async def communities_of(self, session: AsyncSession, person_id: int) -> list[int]:
         """The communities whose every event a person's feed shows when they chose so: what the
         database knows them to be in, less any group Telegram told us they are not in."""
-        known = await queries.member_communities(session, person_id, self.clock.now())
-        return [c.id for c in known if not self.absent(c.id, person_id)]
+        known = await queries.member_community_ids(session, person_id, self.clock.now())
+        return [c for c in known if not self.absent(c, person_id)]
 
     async def personal_feed(self, request: web.Request) -> web.StreamResponse:
+        hashed = self._token_hash(request)
+        username = await self.bot_username()
+        fresh = self._fresh(hashed, username)
+        if fresh is not None:
+            return answer(request, fresh[1], fresh[0].last_modified)
+        changes = None if self.changes is None else self.changes.count  # before reading
+        now = self.clock.now()
         async with self._reading() as session:
-            row = await self._token(session, request)
-            if row.kind is not FeedKind.PERSONAL or row.person_id is None:
+            link = await queries.personal_link(session, hashed)
+            if link is None:
                 raise web.HTTPNotFound()
-            person = await session.get(Person, row.person_id)
-            if person is None:
-                raise web.HTTPNotFound()
-            locale = locale_for(person.locale, person.language_code, self.default_locale)
-            communities = await self.communities_of(session, person.id) if row.all_events else []
-            events = await queries.personal_events(
-                session, person.id, self.clock.now(), communities=communities
+            person_id = link.person_id
+            known = (
+                await queries.member_community_ids(session, person_id, now)
+                if link.all_events
+                else []
             )
-        name = catalogues()[locale].gettext(PERSONAL_NAME)
-        body = await self.body(
-            events, name=name, locale=locale, discreet=row.discreet, since=row.created_at
+            shown = [c for c in known if not self.absent(c, person_id)]
+            versions = await queries.personal_versions(session, person_id, now, communities=shown)
+            locale = locale_for(link.locale, link.language_code, self.default_locale)
+            name = catalogues()[locale].gettext(PERSONAL_NAME)
+            style = (name, locale, link.discreet, username)
+            key, body, events = await self._feed(session, versions, style)
+        if body is None:
+            body = self._render(key, events, style)
+        answered = self._remember(
+            hashed,
+            body,
+            link.created_at,
+            changes=changes,
+            checked_at=now,
+            username=username,
+            person_id=person_id,
+            known=tuple(known),
+            shown=tuple(shown),
         )
-        return answer(request, body)
+        return answer(request, body, answered.last_modified)
 
     async def community_feed(self, request: web.Request) -> web.StreamResponse:
+        hashed = self._token_hash(request)
+        username = await self.bot_username()
+        fresh = self._fresh(hashed, username)
+        if fresh is not None:
+            return answer(request, fresh[1], fresh[0].last_modified)
+        changes = None if self.changes is None else self.changes.count  # before reading
+        now = self.clock.now()
         async with self._reading() as session:
-            row = await self._token(session, request)
-            if row.kind is not FeedKind.COMMUNITY or row.community_id is None:
+            link = await queries.community_link(session, hashed)
+            if link is None:
                 raise web.HTTPNotFound()
-            community = await session.get(Community, row.community_id)
-            if community is None:
-                raise web.HTTPNotFound()
-            events = await queries.community_events(session, community.id, self.clock.now())
-        locale = community.locale
-        name = catalogues()[locale].gettext(COMMUNITY_NAME).format(community=community.title)
-        body = await self.body(
-            events, name=name, locale=locale, discreet=False, since=row.created_at
+            versions = await queries.community_versions(session, link.community_id, now)
+            locale = link.locale
+            name = catalogues()[locale].gettext(COMMUNITY_NAME).format(community=link.title)
+            style = (name, locale, False, username)
+            key, body, events = await self._feed(session, versions, style)
+        if body is None:
+            body = self._render(key, events, style)
+        answered = self._remember(
+            hashed, body, link.created_at, changes=changes, checked_at=now, username=username
         )
-        return answer(request, body)
+        return answer(request, body, answered.last_modified)
 
     async def event_file(self, request: web.Request) -> web.StreamResponse:
         event_id = int(request.match_info["event_id"])
@@ -204,10 +332,11 @@ class Feeds:
                 raise web.HTTPNotFound()
         words = catalogues()[locale]
         name = words.gettext(DISCREET_TITLE) if row.discreet else event.title
-        body = await self.body(
-            [event], name=name, locale=locale, discreet=row.discreet, since=row.created_at
-        )
-        response = answer(request, body)
+        style = (name, locale, row.discreet, await self.bot_username())
+        key = (style, self.host, FeedEvent.of(event))
+        body = self._kept(key) or self._render(key, [event], style)
+        last_modified = max([_seconds(row.created_at), *filter(None, [body.changed])])
+        response = answer(request, body, last_modified)
         response.headers["Content-Disposition"] = f'attachment; filename="event-{event_id}.ics"'
         return response
 
@@ -293,19 +422,19 @@ def _not_modified_since(request: web.Request, last_modified: datetime) -> bool:
     return last_modified <= since
 
 
-def answer(request: web.Request, body: Body) -> web.Response:
+def answer(request: web.Request, body: Body, last_modified: datetime) -> web.Response:
     """The feed with its validators, or 304 when the client has it already; gzip if asked."""
     compressed = "gzip" in request.headers.get("Accept-Encoding", "").lower()
     tag = body.etag[:-1] + '-gz"' if compressed else body.etag
     headers = {
         "ETag": tag,
-        "Last-Modified": format_datetime(body.last_modified, usegmt=True),
+        "Last-Modified": format_datetime(last_modified, usegmt=True),
         "Cache-Control": CACHE_CONTROL,
         "Vary": "Accept-Encoding",
     }
     none_match = request.headers.get("If-None-Match")
     if (none_match is not None and _matches(none_match, tag)) or _not_modified_since(
-        request, body.last_modified
+        request, last_modified
     ):
         return web.Response(status=304, headers=headers)
     if compressed:
