@@ -253,6 +253,9 @@ async def test_old_update_ids_are_forgotten(bot: App) -> None:
     async with bot.sessions() as session, session.begin():
         session.add(ProcessedUpdate(update_id=1, processed_at=now - KEPT_FOR - timedelta(hours=1)))
         session.add(ProcessedUpdate(update_id=2, processed_at=now - KEPT_FOR + timedelta(hours=1)))
-    assert await prune_processed_updates(bot.sessions, bot.clock) == 1
+    forgotten = await prune_processed_updates(bot.sessions, bot.clock)
+    # (the prune the bot runs as it starts may have got to the old row first)
+    assert forgotten in (0, 1)
+    assert await prune_processed_updates(bot.sessions, bot.clock) == 0
     assert await processed(bot, 1) == 0
     assert await processed(bot, 2) == 1
