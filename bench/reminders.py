@@ -46,7 +46,7 @@ TOKEN = "123456:BENCH-events-token"
 COMMUNITY = -1001234567890
 
 
-async def seed(app: App, emulator: BotAPIEmulator, people: int) -> tuple[int, Event]:
+async def seed(app: App, emulator: BotAPIEmulator, people: int) -> Event:
     users = [emulator.user(f"Anggota {n}", language_code="id") for n in range(people)]
     starts = app.clock.now() + timedelta(days=2)
     async with app.sessions() as session, session.begin():
@@ -77,7 +77,7 @@ async def seed(app: App, emulator: BotAPIEmulator, people: int) -> tuple[int, Ev
             )
         await session.flush()
         await plan(session, app.delivery, event, now=app.clock.now())
-    return event.id, event
+    return event
 
 
 async def run(people: int, send_rate: float) -> dict[str, float]:
@@ -97,7 +97,7 @@ async def run(people: int, send_rate: float) -> dict[str, float]:
             task = asyncio.create_task(app.run(handle_signals=False))
             try:
                 await emu.wait_until(lambda: task.done() or emu.polling, timeout=30)
-                event_id, event = await seed(app, emu, people)
+                event = await seed(app, emu, people)
                 app.clock.advance(event.starts_at - timedelta(days=1) - app.clock.now())
 
                 def reminders() -> list:
@@ -120,7 +120,7 @@ async def run(people: int, send_rate: float) -> dict[str, float]:
                         select(func.count())
                         .select_from(Delivery)
                         .where(
-                            Delivery.key == f"reminder:{event_id}:86400",
+                            Delivery.key == f"reminder:{event.id}:86400",
                             Delivery.status == DeliveryStatus.SENT,
                         )
                     )
