@@ -34,7 +34,7 @@ async def send(lim: InMemoryLimiter, chat_id: int, kind: ChatKind = PRIVATE) -> 
 
 
 async def test_sends_are_spread_and_never_exceed_the_rate_in_any_window() -> None:
-    lim, tick = limiter(per_second=25, margin=0.0)
+    lim, tick = limiter(per_second=25)
     granted: list[float] = []
     chat = 1
     while tick.now < 1003.0:
@@ -48,6 +48,49 @@ async def test_sends_are_spread_and_never_exceed_the_rate_in_any_window() -> Non
     assert min(gaps) >= 0.04 - 1e-9
     for start in granted:
         assert len([t for t in granted if start <= t < start + 1.0]) <= 25
+
+
+async def test_a_write_counts_until_a_window_after_its_answer() -> None:
+    # Telegram counts a write when it arrives, anywhere between the turn and the answer.
+    lim, tick = limiter(per_second=2)
+    assert (await lim.acquire(1, PRIVATE)).granted
+    tick.now += 0.6
+    assert (await lim.acquire(2, PRIVATE)).granted
+    tick.now += 0.9  # both still travelling, 1.5 s after the first turn
+    refused = await lim.acquire(3, PRIVATE)
+    assert not refused.granted
+    assert refused.overall
+    await lim.release(1, PRIVATE)  # it may have arrived just now
+    tick.now += 0.1
+    await lim.release(2, PRIVATE)
+    tick.now += 0.8
+    still = await lim.acquire(3, PRIVATE)
+    assert not still.granted
+    assert still.wait == pytest.approx(0.1)
+    tick.now += 0.1
+    assert (await lim.acquire(3, PRIVATE)).granted
+
+
+async def test_however_long_writes_travel_no_window_of_arrivals_is_over_the_rate() -> None:
+    lim, tick = limiter(per_second=25)
+    travelling: dict[int, tuple[float, float]] = {}  # chat: (granted, answered)
+    arrivals: list[float] = []
+    chat = 0
+    while tick.now < 1004.0:
+        for open_chat, (granted, answered) in list(travelling.items()):
+            if tick.now >= answered:
+                del travelling[open_chat]
+                await lim.release(open_chat, PRIVATE)
+                # Arrived anywhere on the way: the worst case for the next window is late.
+                arrivals.append(answered if open_chat % 2 else granted)
+        chat += 1
+        if (await lim.acquire(chat, PRIVATE)).granted:
+            travel = 0.3 if chat % 3 == 0 else 0.002  # some writes take long
+            travelling[chat] = (tick.now, tick.now + travel)
+        tick.now += 0.001
+    assert len(arrivals) > 60
+    for start in arrivals:
+        assert len([t for t in arrivals if start <= t < start + 1.0]) <= 25
 
 
 async def test_a_refusal_for_the_overall_rate_says_so() -> None:
@@ -122,7 +165,7 @@ async def test_scaled_limits_speed_everything_up_alike() -> None:
     assert limits.window == 0.25
     assert limits.private_gap == 0.25
     assert limits.group_window == 15
-    lim, tick = limiter(per_second=25, scale=4, margin=0.0)
+    lim, tick = limiter(per_second=25, scale=4)
     granted = 0
     chat = 1
     while tick.now < 1001.0:

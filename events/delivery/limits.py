@@ -4,7 +4,10 @@ A :class:`Limiter` is asked for a turn before every write (a new message or an e
 when the write has finished. It keeps, for every caller in the process:
 
 - overall at most ``per_second`` writes in any sliding one-second window, spread out rather
-  than in bursts;
+  than in bursts. A write counts from the moment it is granted until one window after its
+  answer came back: Telegram counts it when it arrives, which is somewhere in between, so
+  however long it travelled (a busy process, a slow network) no window Telegram looks at
+  holds more than ``per_second`` of them;
 - one write at a time to a chat, and at least ``private_interval`` between writes to one
   private chat;
 - at most ``group_per_minute`` writes in any sliding minute to one group;
@@ -62,9 +65,6 @@ class RateLimits:
     per_second: float = 25.0
     private_interval: float = 1.0
     group_per_minute: int = 20
-    # Seconds added to the overall window for the spread of network latency: a write is
-    # counted from when it starts, Telegram counts it from when it arrives.
-    margin: float = 0.02
     backoff: float = 0.5  # the overall rate is multiplied by this after a 429
     floor: float = 0.2  # ... but never below this share of per_second
     recover_after: float = 10.0  # seconds without 429 before each step back up
@@ -128,13 +128,14 @@ class Limiter(ABC):
         """Take a turn for one write to ``chat_id`` now, or say how long to wait."""
 
     @abstractmethod
-    async def release(self, chat_id: int, kind: ChatKind) -> None:
-        """The write of a granted turn has finished (whatever its outcome)."""
+    async def release(self, chat_id: int, kind: ChatKind, *, counted: bool = True) -> None:
+        """The write of a granted turn has finished (whatever its outcome); ``counted``:
+        False for a write begun with ``send=False``, which the overall rate does not count."""
 
     @abstractmethod
     async def begin(self, chat_id: int, kind: ChatKind, *, send: bool) -> None:
         """A write that took no turn is starting (``send``: a new message, not an edit);
-        :meth:`release` follows when it has finished."""
+        :meth:`release` follows when it has finished (with ``counted=send``)."""
 
     @abstractmethod
     async def retry_after(self, chat_id: int, seconds: float) -> None:
@@ -163,7 +164,8 @@ class InMemoryLimiter(Limiter):
         self._now = now
         self._rate = self.limits.per_second  # per (scaled) window
         self._last_429: float | None = None
-        self._starts: deque[float] = deque()
+        self._in_flight = 0  # counted writes granted and not answered yet
+        self._answered: deque[float] = deque()  # when counted writes were answered, in order
         self._next_start = float("-inf")
         self._busy: Counter[int] = Counter()
         self._private_free: dict[int, float] = {}
@@ -199,16 +201,17 @@ class InMemoryLimiter(Limiter):
                 if len(writes) >= limits.group_per_minute:
                     return Permit(False, writes[0] + limits.group_window - now)
 
-        window = limits.window + limits.margin
-        starts = self._starts
-        while starts and starts[0] <= now - window:
-            starts.popleft()
-        if len(starts) >= max(1, int(self._rate)):
-            return Permit(False, starts[0] + window - now, overall=True)
+        answered = self._answered
+        while answered and answered[0] <= now - limits.window:
+            answered.popleft()
+        if self._in_flight + len(answered) >= max(1, int(self._rate)):
+            # Without an answer to count from, the next release will be heard of anyway.
+            wait = answered[0] + limits.window - now if answered else limits.window / self._rate
+            return Permit(False, wait, overall=True)
         if now < self._next_start:
             return Permit(False, self._next_start - now, overall=True)
 
-        starts.append(now)
+        self._in_flight += 1
         self._next_start = now + limits.window / self._rate
         self._busy[chat_id] += 1
         self._grants += 1
@@ -216,10 +219,13 @@ class InMemoryLimiter(Limiter):
             self._forget(now)
         return GRANTED
 
-    async def release(self, chat_id: int, kind: ChatKind) -> None:
+    async def release(self, chat_id: int, kind: ChatKind, *, counted: bool = True) -> None:
         # Counted from the answer: Telegram had the write by then, so the next one to this
         # chat arrives at least an interval later however long this one travelled.
         now = self._now()
+        if counted:
+            self._in_flight = max(0, self._in_flight - 1)
+            self._answered.append(now)
         self._busy[chat_id] -= 1
         if self._busy[chat_id] <= 0:
             del self._busy[chat_id]
@@ -232,7 +238,7 @@ class InMemoryLimiter(Limiter):
         now = self._now()
         self._busy[chat_id] += 1
         if send:
-            self._starts.append(now)
+            self._in_flight += 1
             self._next_start = max(self._next_start, now + self.limits.window / self._rate)
 
     async def retry_after(self, chat_id: int, seconds: float) -> None:
@@ -313,4 +319,4 @@ class CountOtherWrites(BaseRequestMiddleware):
         try:
             return await make_request(bot, method)
         finally:
-            await self.limiter.release(key, kind)
+            await self.limiter.release(key, kind, counted=send)

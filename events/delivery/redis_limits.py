@@ -9,7 +9,9 @@ Redis's own clock (``TIME`` inside the script): processes on different machines 
 and it is real time, never the bot's movable clock. The rules are those of
 :class:`~events.delivery.limits.InMemoryLimiter`, line for line:
 
-- ``{prefix}overall``: a sorted set of the start times of writes in the last (widened) window;
+- ``{prefix}overall``: a sorted set of the writes the overall rate counts: one in flight is
+  scored ``BUSY_TTL`` ahead (so it counts however long it travels), one answered is scored
+  with the time of its answer and counts for one window after it;
   ``{prefix}state``: a hash with the earliest next start (spreading writes ``1 / rate`` apart),
   the overall rate and the time of the last 429;
 - ``{prefix}busy:{chat}``: writes to the chat in flight; ``{prefix}free:{chat}``: when a
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from events.delivery.limits import GRANTED, ChatKind, Limiter, Permit, RateLimits
@@ -56,14 +59,14 @@ end
 """
 
 # KEYS: state, overall, busy, free (private) or group, closed.
-# ARGV: per_second, backoff, recovery, state_ttl, kind, window, margin, private_gap,
-#       group_window, group_per_minute, member, busy_ttl.
+# ARGV: per_second, backoff, recovery, state_ttl, kind, window, private_gap, group_window,
+#       group_per_minute, member, busy_ttl.
 _ACQUIRE = (
     _PRELUDE
     + """
-local kind, window, margin = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
-local private_gap, group_window = tonumber(ARGV[8]), tonumber(ARGV[9])
-local group_per_minute = tonumber(ARGV[10])
+local kind, window = ARGV[5], tonumber(ARGV[6])
+local private_gap, group_window = tonumber(ARGV[7]), tonumber(ARGV[8])
+local group_per_minute = tonumber(ARGV[9])
 local closed = tonumber(redis.call('GET', KEYS[5]))
 if closed and now < closed then
   return {0, s(closed - now), 0, s(rate)}
@@ -83,27 +86,32 @@ else
     return {0, s(tonumber(first[2]) + group_window - now), 0, s(rate)}
   end
 end
-local widened = window + margin
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - widened)
+local busy_ttl = tonumber(ARGV[11])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
 if redis.call('ZCARD', KEYS[2]) >= math.max(1, math.floor(rate)) then
-  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-  return {0, s(tonumber(first[2]) + widened - now), 1, s(rate)}
+  local first = tonumber(redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')[2])
+  local wait = window / rate  -- all in flight: ask again soon
+  if first <= now then
+    wait = first + window - now
+  end
+  return {0, s(wait), 1, s(rate)}
 end
 local next_start = tonumber(redis.call('HGET', KEYS[1], 'next_start'))
 if next_start and now < next_start then
   return {0, s(next_start - now), 1, s(rate)}
 end
-redis.call('ZADD', KEYS[2], now, ARGV[11])
-redis.call('PEXPIRE', KEYS[2], ms(widened) + 1000)
+redis.call('ZADD', KEYS[2], now + busy_ttl, ARGV[10])
+redis.call('PEXPIRE', KEYS[2], ms(busy_ttl + window) + 1000)
 redis.call('HSET', KEYS[1], 'next_start', s(now + window / rate))
 redis.call('PEXPIRE', KEYS[1], ms(state_ttl))
 redis.call('INCR', KEYS[3])
-redis.call('PEXPIRE', KEYS[3], ms(tonumber(ARGV[12])))
+redis.call('PEXPIRE', KEYS[3], ms(busy_ttl))
 return {1, '0', 0, s(rate)}
 """
 )
 
-# KEYS: busy, free (private) or group. ARGV: kind, private_gap, group_window, member.
+# KEYS: busy, free (private) or group, overall.
+# ARGV: kind, private_gap, group_window, member, the counted write's member ('' if none).
 _RELEASE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -121,20 +129,24 @@ else
   redis.call('ZADD', KEYS[2], now, ARGV[4])
   redis.call('PEXPIRE', KEYS[2], ms(group_window) + 1000)
 end
+if ARGV[5] ~= '' then
+  redis.call('ZADD', KEYS[3], 'XX', now, ARGV[5])
+end
 return 1
 """
 
 # KEYS: state, overall, busy. ARGV: per_second, backoff, recovery, state_ttl, send, window,
-# margin, member, busy_ttl.
+# member, busy_ttl.
 _BEGIN = (
     _PRELUDE
     + """
+local busy_ttl = tonumber(ARGV[8])
 redis.call('INCR', KEYS[3])
-redis.call('PEXPIRE', KEYS[3], ms(tonumber(ARGV[9])))
+redis.call('PEXPIRE', KEYS[3], ms(busy_ttl))
 if ARGV[5] == '1' then
-  local window, margin = tonumber(ARGV[6]), tonumber(ARGV[7])
-  redis.call('ZADD', KEYS[2], now, ARGV[8])
-  redis.call('PEXPIRE', KEYS[2], ms(window + margin) + 1000)
+  local window = tonumber(ARGV[6])
+  redis.call('ZADD', KEYS[2], now + busy_ttl, ARGV[7])
+  redis.call('PEXPIRE', KEYS[2], ms(busy_ttl + window) + 1000)
   local next_start = tonumber(redis.call('HGET', KEYS[1], 'next_start')) or now
   redis.call('HSET', KEYS[1], 'next_start', s(math.max(next_start, now + window / rate)))
   redis.call('PEXPIRE', KEYS[1], ms(state_ttl))
@@ -175,6 +187,7 @@ class RedisLimiter(Limiter):
         self._rate = self.limits.per_second  # the last rate Redis told (per scaled window)
         self._id = uuid.uuid4().hex[:12]
         self._serial = itertools.count()
+        self._counted: dict[int, deque[str]] = {}  # members of this process's writes in flight
         self._acquire = redis.register_script(_ACQUIRE)
         self._release = redis.register_script(_RELEASE)
         self._begin = redis.register_script(_BEGIN)
@@ -198,25 +211,35 @@ class RedisLimiter(Limiter):
                 *self._common(),
                 kind.value,
                 limits.window,
-                limits.margin,
                 limits.private_gap,
                 limits.group_window,
                 limits.group_per_minute,
-                self._member(),
+                member := self._member(),
                 BUSY_TTL,
             ],
         )
         granted, wait, overall, rate = answer
         self._rate = float(rate)
         if int(granted):
+            self._counted.setdefault(chat_id, deque()).append(member)
             return GRANTED
         return Permit(False, max(float(wait), 0.0), overall=bool(int(overall)))
 
-    async def release(self, chat_id: int, kind: ChatKind) -> None:
+    async def release(self, chat_id: int, kind: ChatKind, *, counted: bool = True) -> None:
         limits = self.limits
+        written = ""
+        members = self._counted.get(chat_id)
+        if counted and members:
+            written = members.popleft()
+            if not members:
+                del self._counted[chat_id]
         await self._release(
-            keys=[self._key("busy", chat_id), self._chat_key(chat_id, kind)],
-            args=[kind.value, limits.private_gap, limits.group_window, self._member()],
+            keys=[
+                self._key("busy", chat_id),
+                self._chat_key(chat_id, kind),
+                self._key("overall"),
+            ],
+            args=[kind.value, limits.private_gap, limits.group_window, self._member(), written],
         )
 
     async def begin(self, chat_id: int, kind: ChatKind, *, send: bool) -> None:
@@ -227,12 +250,13 @@ class RedisLimiter(Limiter):
                 *self._common(),
                 "1" if send else "0",
                 limits.window,
-                limits.margin,
-                self._member(),
+                member := self._member(),
                 BUSY_TTL,
             ],
         )
         self._rate = float(rate)
+        if send:
+            self._counted.setdefault(chat_id, deque()).append(member)
 
     async def retry_after(self, chat_id: int, seconds: float) -> None:
         rate = await self._retry_after(
