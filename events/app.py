@@ -10,7 +10,7 @@ import logging
 import signal
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
@@ -53,7 +53,7 @@ from events.clock import Clock
 from events.config import ENV_PREFIX, ConfigError, Settings
 from events.db.changes import Changes
 from events.db.engine import create_engine, create_sessionmaker
-from events.delivery import Delivery, InMemoryLimiter, Limiter, RateLimits
+from events.delivery import Delivery, InMemoryLimiter, Limiter, RateLimits, SendPolicy
 from events.delivery.redis_limits import RedisLimiter, limits_prefix
 from events.feeds.tokens import feed_secret
 from events.feeds.web import FEED_TABLES, Feeds, username_of
@@ -381,6 +381,7 @@ def build_app(
         i18n=i18n,
         limiter=limiter,
         default_locale=settings.default_locale,
+        policy=SendPolicy(lease=timedelta(seconds=settings.delivery_lease)),
     )
     delivery.register("promotion", render_promotion)
     delivery.register("notice", render_notice)

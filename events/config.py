@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Jakarta"
     redis_url: str | None = None
     send_rate: float = Field(default=25.0, gt=0)
+    delivery_lease: float = Field(default=60.0, ge=5, le=86400)  # seconds
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     metrics_token: SecretStr | None = None

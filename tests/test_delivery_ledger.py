@@ -19,6 +19,7 @@ from events.delivery.ledger import Outcome
 from tests.services import fresh_database, postgres_database, postgres_url
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+OWNER = "sender-1"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -88,9 +89,9 @@ async def test_claim_takes_due_rows_earliest_first_and_skips_blocked_people(
         blocked.blocked_at = NOW - timedelta(days=1)
 
     async with sessions() as session, session.begin():
-        first = await ledger.claim(session, now=NOW, limit=2)
-        rest = await ledger.claim(session, now=NOW, limit=10)
-        upcoming = await ledger.next_due(session)
+        first = await ledger.claim(session, owner=OWNER, now=NOW, limit=2)
+        rest = await ledger.claim(session, owner=OWNER, now=NOW, limit=10)
+        upcoming = await ledger.next_due(session, owner=OWNER)
 
     assert [row.person_id for row in first] == [4, 3]
     assert [row.person_id for row in rest] == [2, 1]
@@ -106,7 +107,10 @@ async def test_outcomes_are_recorded_and_a_blocked_person_is_marked(
 ) -> None:
     async with sessions() as session, session.begin():
         await ledger.enqueue_many(session, key="announce:1", person_ids=[1, 2, 3, 4], due_at=NOW)
-        claimed = {row.person_id: row.id for row in await ledger.claim(session, now=NOW, limit=9)}
+        claimed = {
+            row.person_id: row.id
+            for row in await ledger.claim(session, owner=OWNER, now=NOW, limit=9)
+        }
     later = NOW + timedelta(seconds=30)
     async with sessions() as session, session.begin():
         await ledger.record(
@@ -120,6 +124,7 @@ async def test_outcomes_are_recorded_and_a_blocked_person_is_marked(
                 ),
             ],
             now=NOW,
+            owner=OWNER,
         )
     rows = {row.person_id: row for row in await all_rows(sessions)}
     assert (rows[1].status, rows[1].message_id, rows[1].sent_at) == (DeliveryStatus.SENT, 77, NOW)
@@ -159,11 +164,11 @@ async def test_overdue_rows_expire_and_lost_leases_become_unknown_or_pending(
         await ledger.enqueue(session, person_id=3, key="reminder:1:60", due_at=NOW)
         await ledger.enqueue(session, person_id=4, key="reminder:1:60", due_at=NOW)
         await ledger.enqueue(session, person_id=5, key="reminder:1:60", due_at=NOW)
-        held = await ledger.claim(session, now=NOW, limit=5)
+        held = await ledger.claim(session, owner=OWNER, now=NOW, limit=5)
     ids = {row.person_id: row.id for row in held}
     async with sessions() as session, session.begin():
-        await ledger.release(session, [ids[1], ids[2]])
-        await ledger.mark_tried(session, [ids[3], ids[4]], now=NOW)
+        await ledger.release(session, [ids[1], ids[2]], owner=OWNER)
+        await ledger.mark_tried(session, [ids[3], ids[4]], now=NOW, owner=OWNER)
     later = NOW + timedelta(days=2)
     async with sessions() as session, session.begin():
         recovered = await ledger.recover_lost(session, now=later, keep=[ids[4]])
@@ -177,6 +182,45 @@ async def test_overdue_rows_expire_and_lost_leases_become_unknown_or_pending(
         4: DeliveryStatus.SENDING,  # still held by this process
         5: DeliveryStatus.EXPIRED,  # never tried: back to pending (then past its lifetime)
     }
+
+
+async def test_a_stalled_claimer_never_sends_what_another_took_back(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    lease = timedelta(seconds=30)
+    async with sessions() as session, session.begin():
+        await ledger.enqueue_many(session, key="announce:1", person_ids=[1, 2, 3], due_at=NOW)
+        mine = await ledger.claim(session, now=NOW, limit=9, owner="first", lease=lease)
+    ids = {row.person_id: row.id for row in mine}
+    async with sessions() as session, session.begin():
+        # The others wake when the first one's lease would run out; the first one does not.
+        assert await ledger.next_due(session, owner="second") == NOW + lease
+        assert await ledger.next_due(session, owner="first") is None
+        await ledger.mark_tried(session, [ids[1]], now=NOW, owner="first")
+        # A renewal keeps person 3's row with the first claimer past the first lease.
+        await ledger.renew(
+            session, [ids[3]], now=NOW + timedelta(seconds=20), owner="first", lease=lease
+        )
+    later = NOW + timedelta(seconds=31)
+    async with sessions() as session, session.begin():
+        recovered = await ledger.recover_lost(session, now=later)
+        taken = await ledger.claim(session, now=later, limit=9, owner="second", lease=lease)
+    assert (recovered.unknown, recovered.returned) == (1, 1)
+    assert [row.id for row in taken] == [ids[2]]
+    async with sessions() as session, session.begin():
+        # The first claimer wakes up: person 2's row is no longer its own to send or record.
+        still_mine = await ledger.mark_tried(session, [ids[2], ids[3]], now=later, owner="first")
+        await ledger.record(
+            session,
+            [Outcome(ids[2], 2, DeliveryStatus.EXPIRED), Outcome(ids[1], 1, DeliveryStatus.SENT)],
+            now=later,
+            owner="first",
+        )
+    assert still_mine == {ids[3]}
+    rows = {row.person_id: row for row in await all_rows(sessions)}
+    assert rows[1].status is DeliveryStatus.UNKNOWN  # taken back as possibly sent: kept so
+    assert (rows[2].status, rows[2].claimed_by) == (DeliveryStatus.SENDING, "second")
+    assert (rows[3].status, rows[3].claimed_by) == (DeliveryStatus.SENDING, "first")
 
 
 async def test_two_postgresql_claimers_never_take_the_same_row(tmp_path: Path) -> None:
@@ -199,7 +243,7 @@ async def test_two_postgresql_claimers_never_take_the_same_row(tmp_path: Path) -
 
             async def first() -> list[int]:
                 async with sessions() as session, session.begin():
-                    rows = await ledger.claim(session, now=NOW, limit=60)
+                    rows = await ledger.claim(session, owner=OWNER, now=NOW, limit=60)
                     first_claimed.set()
                     await finish_first.wait()  # holds its row locks, uncommitted
                 return [row.id for row in rows]
@@ -207,7 +251,7 @@ async def test_two_postgresql_claimers_never_take_the_same_row(tmp_path: Path) -
             async def second() -> list[int]:
                 await first_claimed.wait()
                 async with sessions() as session, session.begin():
-                    rows = await ledger.claim(session, now=NOW, limit=60)
+                    rows = await ledger.claim(session, owner=OWNER, now=NOW, limit=60)
                 return [row.id for row in rows]
 
             holder = asyncio.create_task(first())

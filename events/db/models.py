@@ -321,8 +321,9 @@ class Delivery(Base):
     due_at: Mapped[datetime]
     # After this instant the message is no longer worth sending (e.g. the event has started).
     expires_at: Mapped[datetime | None]
-    # A claimed (`sending`) row belongs to its worker until then.
+    # A claimed (`sending`) row belongs to its claimer (a running sender's id) until then.
     lease_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     # When the HTTP call of the current claim started (written before it); None: not tried yet.
     tried_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))

@@ -12,6 +12,13 @@ States (docs/delivery.md draws them)::
        |                  |--lease over, process gone, tried--> unknown (never re-sent)
        |                  \\--lease over, process gone, never tried--> pending
        \\--expires_at passed--> expired
+
+A claim belongs to its claimer (``claimed_by``, one id per running sender) until
+``lease_until``; a live claimer renews the lease of the rows it holds (:func:`renew`), so a
+lease runs out only when its process stopped (or stalled longer than the lease). Every write
+about a claimed row names its claimer: a stalled process whose rows were taken back finds out
+when it marks them tried (:func:`mark_tried` returns only the rows still its own) and never
+sends a row another process now holds.
 """
 
 from __future__ import annotations
@@ -34,8 +41,8 @@ from events.metrics import count_delivery
 DEFAULT_LIFETIME = timedelta(hours=24)
 """How long a row without its own ``expires_at`` stays worth sending after it fell due."""
 
-LEASE = timedelta(minutes=5)
-"""How long a claimed row belongs to the process that claimed it."""
+LEASE = timedelta(minutes=1)
+"""How long a claimed row belongs to its claimer without a renewal (``EVENTS_DELIVERY_LEASE``)."""
 
 KEY_LENGTH = 64
 ERROR_LENGTH = 255
@@ -178,9 +185,10 @@ def _claimable(now: datetime) -> Any:
 
 
 async def claim(
-    session: AsyncSession, *, now: datetime, limit: int, lease: timedelta = LEASE
+    session: AsyncSession, *, now: datetime, limit: int, owner: str, lease: timedelta = LEASE
 ) -> list[Claimed]:
-    """Take up to ``limit`` due rows (earliest first) into ``sending`` until ``now + lease``.
+    """Take up to ``limit`` due rows (earliest first) into ``sending`` for ``owner`` until
+    ``now + lease``.
 
     Atomic across processes: on SQLite one ``UPDATE … RETURNING`` in the caller's immediate
     transaction; on PostgreSQL ``SELECT … FOR UPDATE SKIP LOCKED`` then the update, so two
@@ -208,6 +216,7 @@ async def claim(
         .values(
             status=DeliveryStatus.SENDING,
             lease_until=now + lease,
+            claimed_by=owner,
             tried_at=None,
             updated_at=utcnow(),
         )
@@ -226,18 +235,44 @@ async def claim(
     return rows
 
 
-async def mark_tried(session: AsyncSession, ids: Collection[int], *, now: datetime) -> None:
+def _held_by(owner: str, ids: Sequence[int]) -> Any:
+    return and_(
+        Delivery.id.in_(ids),
+        Delivery.status == DeliveryStatus.SENDING,
+        Delivery.claimed_by == owner,
+    )
+
+
+async def mark_tried(
+    session: AsyncSession, ids: Collection[int], *, now: datetime, owner: str
+) -> set[int]:
     """Claimed rows whose HTTP call starts now: written (and committed) *before* the call, so
-    that after a crash the ledger knows which rows may have arrived."""
+    that after a crash the ledger knows which rows may have arrived. Returns the ids still
+    held by ``owner``: only those may be sent."""
+    listed = list(ids)
+    marked: set[int] = set()
+    for start in range(0, len(listed), _CHUNK):
+        result = await session.execute(
+            update(Delivery)
+            .where(_held_by(owner, listed[start : start + _CHUNK]))
+            .values(tried_at=now)
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+        marked.update(result.scalars())
+    return marked
+
+
+async def renew(
+    session: AsyncSession, ids: Collection[int], *, now: datetime, owner: str, lease: timedelta
+) -> None:
+    """``owner`` still holds these rows: their leases run until ``now + lease``."""
     listed = list(ids)
     for start in range(0, len(listed), _CHUNK):
         await session.execute(
             update(Delivery)
-            .where(
-                Delivery.id.in_(listed[start : start + _CHUNK]),
-                Delivery.status == DeliveryStatus.SENDING,
-            )
-            .values(tried_at=now)
+            .where(_held_by(owner, listed[start : start + _CHUNK]))
+            .values(lease_until=now + lease)
             .execution_options(synchronize_session=False)
         )
 
@@ -306,24 +341,40 @@ async def expire_overdue(session: AsyncSession, *, now: datetime) -> int:
     return expired
 
 
-async def next_due(session: AsyncSession) -> datetime | None:
-    """When the earliest pending row that may be sent falls due (None: there is none)."""
+async def next_due(session: AsyncSession, *, owner: str | None = None) -> datetime | None:
+    """When there is next something to do (None: nothing is waiting): the earliest pending
+    row that may be sent falls due, or a lease of another claimer than ``owner`` runs out (its
+    rows are then taken back, should that process have stopped)."""
     earliest = (
         select(func.min(Delivery.due_at))
         .join(Person, Person.id == Delivery.person_id)
         .where(Delivery.status == DeliveryStatus.PENDING, Person.blocked_at.is_(None))
     )
-    return (await session.execute(earliest)).scalar_one_or_none()
+    due = (await session.execute(earliest)).scalar_one_or_none()
+    others = select(func.min(Delivery.lease_until)).where(Delivery.status == DeliveryStatus.SENDING)
+    if owner is not None:
+        others = others.where(or_(Delivery.claimed_by.is_(None), Delivery.claimed_by != owner))
+    lease_end = (await session.execute(others)).scalar_one_or_none()
+    if due is None or lease_end is None:
+        return due or lease_end
+    return min(due, lease_end)
 
 
-async def record(session: AsyncSession, outcomes: Sequence[Outcome], *, now: datetime) -> None:
-    """Write what became of claimed rows; a person who blocked the bot is marked so."""
+async def record(
+    session: AsyncSession, outcomes: Sequence[Outcome], *, now: datetime, owner: str
+) -> None:
+    """Write what became of rows ``owner`` claimed; a person who blocked the bot is marked so.
+    A row no longer held by ``owner`` (its lease ran out) keeps what the ledger says."""
     if not outcomes:
         return
     table = Delivery.__table__
     statement = (
         update(table)
-        .where(table.c.id == bindparam("row_id"), table.c.status == DeliveryStatus.SENDING)
+        .where(
+            table.c.id == bindparam("row_id"),
+            table.c.status == DeliveryStatus.SENDING,
+            table.c.claimed_by == owner,
+        )
         .values(
             status=bindparam("new_status", type_=table.c.status.type),
             message_id=func.coalesce(
@@ -367,16 +418,13 @@ async def record(session: AsyncSession, outcomes: Sequence[Outcome], *, now: dat
         )
 
 
-async def release(session: AsyncSession, ids: Collection[int]) -> None:
-    """Rows claimed but never tried go back to ``pending`` (a clean stop)."""
+async def release(session: AsyncSession, ids: Collection[int], *, owner: str) -> None:
+    """Rows ``owner`` claimed but never tried go back to ``pending`` (a clean stop)."""
     listed = list(ids)
     for start in range(0, len(listed), _CHUNK):
         await session.execute(
             update(Delivery)
-            .where(
-                Delivery.id.in_(listed[start : start + _CHUNK]),
-                Delivery.status == DeliveryStatus.SENDING,
-            )
+            .where(_held_by(owner, listed[start : start + _CHUNK]))
             .values(status=DeliveryStatus.PENDING, lease_until=None, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )

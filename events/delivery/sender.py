@@ -6,6 +6,9 @@ worker starts every send the :class:`~events.delivery.limits.Limiter` allows, se
 at once, one per chat, in due order per chat. Outcomes are written to the ledger in batches by
 a second task. When nothing more is due now, the round tells the wake-up when the next row
 falls due.
+
+Rows are claimed in this sender's name (a fresh id each start) and their leases renewed every
+third of the lease while it holds them (docs/delivery.md, several processes).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -105,6 +109,8 @@ class Sender:
         self._stopping = False
         self._worker: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._renewer: asyncio.Task[None] | None = None
+        self.owner = uuid.uuid4().hex  # whose claims these are (a new one each start)
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -116,8 +122,10 @@ class Sender:
     def start(self) -> None:
         self._stopping = False
         self._claim_wanted = True
+        self.owner = uuid.uuid4().hex
         self._worker = asyncio.create_task(self._work(), name="delivery-sender")
         self._flusher = asyncio.create_task(self._flush_loop(), name="delivery-ledger")
+        self._renewer = asyncio.create_task(self._renew_loop(), name="delivery-leases")
 
     def wake(self) -> None:
         """Look for due rows now."""
@@ -145,7 +153,10 @@ class Sender:
             await self._flush(self._outcomes)
         if unsent:
             await self._give_back(unsent)
-        self._worker = self._flusher = None
+        if self._renewer is not None:
+            self._renewer.cancel()
+            await asyncio.gather(self._renewer, return_exceptions=True)
+        self._worker = self._flusher = self._renewer = None
 
     # ----------------------------------------------------------------- the worker
 
@@ -198,9 +209,11 @@ class Sender:
         async with self.sessions() as session, session.begin():
             recovered = await ledger.recover_lost(session, now=now, keep=self._held)
             expired = await ledger.expire_overdue(session, now=now)
-            claimed = await ledger.claim(session, now=now, limit=limit, lease=self.policy.lease)
+            claimed = await ledger.claim(
+                session, now=now, limit=limit, owner=self.owner, lease=self.policy.lease
+            )
             full = len(claimed) >= limit
-            upcoming = None if full else await ledger.next_due(session)
+            upcoming = None if full else await ledger.next_due(session, owner=self.owner)
         if recovered.unknown:
             log.warning(
                 "%d messages were being sent when a process stopped: marked unknown",
@@ -233,7 +246,7 @@ class Sender:
         """Claimed rows this process will not try go back to ``pending``."""
         try:
             async with self.sessions() as session, session.begin():
-                await ledger.release(session, ids)
+                await ledger.release(session, ids, owner=self.owner)
         except Exception:
             log.exception("could not give %d claimed rows back to the ledger", len(ids))
             return  # they stay `sending` and end up `unknown`
@@ -293,8 +306,11 @@ class Sender:
                 continue
             if item.chat_id in refused:  # keeps the order of one chat's messages
                 continue
-            if item.row.id not in self._marked and not await self._mark_ahead(item, refused):
-                return self.policy.min_replan
+            if item.row.id not in self._marked:
+                if not await self._mark_ahead(item, refused):
+                    return self.policy.min_replan
+                if item.row.id not in self._marked:  # no longer ours (see _mark_ahead)
+                    continue
             permit = await self.limiter.acquire(item.chat_id, ChatKind.PRIVATE)
             if permit.granted:
                 self._queue.remove(item)
@@ -326,11 +342,19 @@ class Sender:
             chats.add(item.chat_id)
         try:
             async with self.sessions() as session, session.begin():
-                await ledger.mark_tried(session, batch, now=self.clock.now())
+                mine = await ledger.mark_tried(
+                    session, batch, now=self.clock.now(), owner=self.owner
+                )
         except Exception:
             log.exception("could not write %d deliveries as being sent", len(batch))
             return False
-        self._marked.update(batch)
+        self._marked.update(mine)
+        lost = set(batch) - mine
+        if lost:
+            # Taken back after this process stalled past their lease: another one sends them.
+            log.warning("%d claimed messages were taken back by another process", len(lost))
+            self._queue[:] = [item for item in self._queue if item.row.id not in lost]
+            self._held.difference_update(lost)
         return True
 
     async def _send(self, item: _Item) -> None:
@@ -442,10 +466,30 @@ class Sender:
     async def _flush(self, batch: list[Outcome]) -> bool:
         try:
             async with self.sessions() as session, session.begin():
-                await ledger.record(session, batch, now=self.clock.now())
+                await ledger.record(session, batch, now=self.clock.now(), owner=self.owner)
         except Exception:
             log.exception("could not write %d delivery outcomes", len(batch))
             return False
         self._held.difference_update(outcome.id for outcome in batch)
         self._marked.difference_update(outcome.id for outcome in batch)
         return True
+
+    async def _renew_loop(self) -> None:
+        """Keep the leases of the rows this sender holds, a third of the lease at a time."""
+        every = self.policy.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            held = list(self._held)
+            if not held:
+                continue
+            try:
+                async with self.sessions() as session, session.begin():
+                    await ledger.renew(
+                        session,
+                        held,
+                        now=self.clock.now(),
+                        owner=self.owner,
+                        lease=self.policy.lease,
+                    )
+            except Exception:
+                log.exception("could not renew the leases of %d claimed messages", len(held))
