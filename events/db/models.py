@@ -290,8 +290,9 @@ class Rsvp(Timestamps, Base):
         BigInteger, ForeignKey("people.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[RsvpStatus] = mapped_column(_enum(RsvpStatus, "status"))
-    # Order among the event's answers, lower first (first come, first served): the waitlist
-    # is the waitlisted rows ordered by position.
+    # Order among the event's answers, lower first (first come, first served): the update_id
+    # of the tap that gave the answer, so the order people tapped in, across workers. The
+    # waitlist is the waitlisted rows ordered by position.
     position: Mapped[int | None] = mapped_column(BigInteger)
     # Bumped when the row is promoted from the waitlist (`promotion:<event>:<generation>`).
     generation: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))

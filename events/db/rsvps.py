@@ -74,11 +74,6 @@ async def waitlist_position(session: AsyncSession, rsvp: Rsvp) -> int | None:
     return int((await session.scalar(statement)) or 0)
 
 
-async def _next_position(session: AsyncSession, event_id: int) -> int:
-    highest = await session.scalar(select(func.max(Rsvp.position)).where(Rsvp.event_id == event_id))
-    return int(highest or 0) + 1
-
-
 async def _going(session: AsyncSession, event_id: int) -> int:
     statement = select(func.count()).where(
         Rsvp.event_id == event_id, Rsvp.status == RsvpStatus.GOING
@@ -97,9 +92,19 @@ class Outcome:
 
 
 async def answer(
-    session: AsyncSession, event: Event, person_id: int, wanted: RsvpStatus, delivery: Delivery
+    session: AsyncSession,
+    event: Event,
+    person_id: int,
+    wanted: RsvpStatus,
+    delivery: Delivery,
+    *,
+    arrival: int,
 ) -> Outcome:
     """Record a person's answer; ``event`` must come from :func:`lock_event` in this transaction.
+
+    ``arrival`` places a changed answer in line: the update_id of the tap. Telegram numbers
+    updates in the order they happened, so the waitlist is in the order people tapped, whichever
+    worker handled which tap and whichever committed first.
 
     A seat freed by someone who stops going goes to the first person waiting, in the same
     transaction, with a promotion message queued for them. Reminders and the check-in follow
@@ -111,12 +116,11 @@ async def answer(
     status = landing(current, wanted, going, event.capacity)
     if rsvp is not None and status is current:
         return Outcome(status, False, await waitlist_position(session, rsvp))
-    position = await _next_position(session, event.id)
     if rsvp is None:
-        rsvp = Rsvp(event_id=event.id, person_id=person_id, status=status, position=position)
+        rsvp = Rsvp(event_id=event.id, person_id=person_id, status=status, position=arrival)
         session.add(rsvp)
     else:
-        rsvp.status, rsvp.position = status, position
+        rsvp.status, rsvp.position = status, arrival
     await session.flush()
     await plan(session, delivery, event, now=delivery.clock.now(), person_ids=[person_id])
     promoted: list[int] = []

@@ -12,7 +12,7 @@ from typing import Any
 from aiogram import Bot, F, Router, html
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.methods import SendMessage
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, Update
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,6 +85,7 @@ async def on_answer(
     replies: Replies,
     bot: Bot,
     locale: str,
+    event_update: Update,
 ) -> None:
     event = await lock_event(session, callback_data.event_id)
     private = in_private(query)
@@ -107,7 +108,10 @@ async def on_answer(
     if not card_is_open(event, clock.now()):
         replies.add(query.answer(_("This event is over: answers are closed."), show_alert=True))
         return
-    outcome = await answer(session, event, person.id, WANTED[callback_data.answer], delivery)
+    wanted = WANTED[callback_data.answer]
+    outcome = await answer(
+        session, event, person.id, wanted, delivery, arrival=event_update.update_id
+    )
     if outcome.changed:
         posts.request_after_commit(session, event.id)
     if not private and not person.can_message:
