@@ -368,7 +368,9 @@ def build_app(
     dispatcher.include_routers(*get_routers())
     scheduler = build_scheduler()
     if limiter is None:
-        limits = RateLimits(per_second=settings.send_rate)
+        # EVENTS_SEND_RATE counts real seconds; a sped-up server's windows are shorter.
+        scale = settings.limits_scale
+        limits = RateLimits(per_second=settings.send_rate / scale).scaled(scale)
         if redis is not None:
             limiter = RedisLimiter(redis, limits, prefix=limits_prefix(bot.id))
         else:

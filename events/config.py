@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Jakarta"
     redis_url: str | None = None
     send_rate: float = Field(default=25.0, gt=0)
+    # How many times faster than real time the Bot API server counts its flood limits: 1 for
+    # Telegram; a test server may run them sped up (the tests' emulator does).
+    limits_scale: float = Field(default=1.0, gt=0, le=1000)
     delivery_lease: float = Field(default=60.0, ge=5, le=86400)  # seconds
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

@@ -123,6 +123,7 @@ class Sender:
         self._stopping = False
         self._claim_wanted = True
         self.owner = uuid.uuid4().hex
+        log.info("delivery: claiming messages as %s", self.owner)
         self._worker = asyncio.create_task(self._work(), name="delivery-sender")
         self._flusher = asyncio.create_task(self._flush_loop(), name="delivery-ledger")
         self._renewer = asyncio.create_task(self._renew_loop(), name="delivery-leases")

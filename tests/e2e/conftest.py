@@ -7,20 +7,22 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import aiohttp
 import pytest
+from redis.asyncio import Redis
 
 from events.app import App, build_app
 from events.config import Settings, load_settings
 from events.db.migrate import upgrade_to_head
 from events.delivery import Limiter
 from tests.emulator import BotAPIEmulator, Group, Limits, Person
-from tests.services import faketime_library, fresh_database, sqlite_url
+from tests.services import faketime_library, fresh_database, redis_url, sqlite_url
 
 T = TypeVar("T")
 
@@ -52,6 +54,24 @@ async def emulator(emulator_limits: Limits) -> AsyncIterator[BotAPIEmulator]:
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     async with fresh_database(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    """The test database of Redis, without the bot's keys before and after the test."""
+    client = Redis.from_url(redis_url())
+
+    async def forget() -> None:
+        keys = [key async for key in client.scan_iter(match="events:*")]
+        if keys:
+            await client.delete(*keys)
+
+    await forget()
+    try:
+        yield client
+    finally:
+        await forget()
+        await client.aclose()
 
 
 @pytest.fixture
@@ -147,6 +167,11 @@ async def make_host(group: Group, admin: Person, person: Person) -> None:
 @pytest.fixture
 async def community(emulator: BotAPIEmulator, bot: App) -> CommunitySetup:
     """Rina's group "Lingkar Tenang": the bot added by her, greeted, two members, two hosts."""
+    return await make_community(emulator)
+
+
+async def make_community(emulator: BotAPIEmulator) -> CommunitySetup:
+    """The ``community`` fixture's group, made through whichever bot is receiving updates."""
     rina = emulator.user("Rina", language_code="id")
     dewi = emulator.user("Dewi", language_code="id")
     sam = emulator.user("Sam", language_code="en")
@@ -186,25 +211,44 @@ class BotProcess:
         http_port: int,
         log: Path,
         emulator: BotAPIEmulator,
+        *,
+        webhook: bool = False,
     ) -> None:
         self.process = process
         self.http_port = http_port
         self.log = log
         self.emulator = emulator
+        self.webhook = webhook
 
     @property
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
     async def ready(self) -> None:
-        """Wait until the process polls for updates (it has started delivery by then)."""
+        """Wait until the process receives updates, polling or (``--webhook``) saying so on
+        /healthz: it has started delivery by then."""
         process = self.process
-        await self.emulator.wait_until(
-            lambda: process.returncode is not None or self.emulator.polling,
-            timeout=30,
-            message="events run did not start polling",
-        )
+        if self.webhook:
+            await eventually(self._receiving, timeout=30, message="events run did not start")
+        else:
+            await self.emulator.wait_until(
+                lambda: process.returncode is not None or self.emulator.polling,
+                timeout=30,
+                message="events run did not start polling",
+            )
         assert process.returncode is None, self.output
+
+    async def _receiving(self) -> bool:
+        if self.process.returncode is not None:
+            return True  # ready() shows why
+        try:
+            async with (
+                aiohttp.ClientSession() as client,
+                client.get(f"http://127.0.0.1:{self.http_port}/healthz") as response,
+            ):
+                return (await response.json()).get("updates") == "receiving"
+        except aiohttp.ClientError:
+            return False
 
     async def wait(self) -> int:
         """The exit status, once the process has ended by itself (or by a signal sent)."""
@@ -219,6 +263,8 @@ class BotProcess:
 # start(): `events run` on an SQLite file in tmp_path; start(database_url=…) on another database;
 # start(env={"EVENTS_SEND_RATE": "100"}): more settings; start(wait=False) returns as soon as the
 # process exists (the test sets its hooks, then awaits `ready()`).
+# start(args=["--webhook"]): `events run --webhook` (with EVENTS_WEBHOOK_* in env); port=…: its
+# web server's port (a free one otherwise).
 # start(shift=timedelta(hours=2)): the process's wall clock shifted by libfaketime (CONTRACT §4),
 # preloaded directly: the `faketime` command forks, so its pid would not be the bot's and a
 # SIGKILL would miss the bot. Two settings make a Python process work under it (libfaketime
@@ -240,9 +286,11 @@ async def run_events(emulator: BotAPIEmulator, tmp_path: Path) -> AsyncIterator[
         database_url: str | None = None,
         shift: timedelta | None = None,
         env: Mapping[str, str] | None = None,
+        args: Sequence[str] = (),
+        port: int | None = None,
         wait: bool = True,
     ) -> BotProcess:
-        port = free_port()
+        port = port or free_port()
         variables = {
             **clean,
             "EVENTS_BOT_TOKEN": TOKEN,
@@ -261,10 +309,10 @@ async def run_events(emulator: BotAPIEmulator, tmp_path: Path) -> AsyncIterator[
         log = tmp_path / f"events-run-{len(started) + 1}.log"
         with log.open("wb") as output:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "events", "run",
+                sys.executable, "-m", "events", "run", *args,
                 cwd=tmp_path, env=variables, stdout=output, stderr=asyncio.subprocess.STDOUT,
             )  # fmt: skip
-        child = BotProcess(process, port, log, emulator)
+        child = BotProcess(process, port, log, emulator, webhook="--webhook" in args)
         started.append(child)
         if wait:
             await child.ready()

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 SCALE = float(os.environ.get("EVENTS_TEST_SCALE", "4"))
 CRASH_PEOPLE = int(os.environ.get("EVENTS_TEST_CRASH_PEOPLE", "1000"))
 CRASH_KILL_AT = int(os.environ.get("EVENTS_TEST_CRASH_KILL_AT", "300"))
-SEND_RATE = {"EVENTS_SEND_RATE": f"{25 * SCALE:g}"}
+SEND_RATE = {"EVENTS_SEND_RATE": f"{25 * SCALE:g}", "EVENTS_LIMITS_SCALE": f"{SCALE:g}"}
 
 GROUP_ID = -1001234567890
 TITLE = "Lingkar Dukungan"

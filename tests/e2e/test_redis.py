@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -34,24 +33,6 @@ __all__ = [  # the wizard's own scenarios, run again here with the state in Redi
     "test_a_restart_in_the_middle_keeps_the_draft",
     "test_the_whole_wizard_to_a_published_group_post",
 ]
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    """The test database of Redis, without the bot's keys before and after the test."""
-    client = Redis.from_url(redis_url())
-
-    async def forget() -> None:
-        keys = [key async for key in client.scan_iter(match="events:*")]
-        if keys:
-            await client.delete(*keys)
-
-    await forget()
-    try:
-        yield client
-    finally:
-        await forget()
-        await client.aclose()
 
 
 @pytest.fixture
