@@ -39,8 +39,8 @@ from events.db.models import (
     Rsvp,
     RsvpStatus,
 )
+from events.emulator import BotAPIEmulator, Limits
 from events.reminders import plan
-from tests.emulator import BotAPIEmulator, Limits
 
 TOKEN = "123456:BENCH-events-token"
 COMMUNITY = -1001234567890

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench.common import TOKEN, NotDone, Row, check
 from events.db.migrate import upgrade_to_head
-from tests.emulator import BotAPIEmulator
+from events.emulator import BotAPIEmulator
 
 ROOT = str(Path(__file__).resolve().parent.parent)  # the checkout, first on the child's path
 PEOPLE_PER_EVENT = 20

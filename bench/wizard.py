@@ -25,8 +25,8 @@ from bench.common import BOT_USERNAME, TOKEN, Row, check, percentile
 from events.app import build_app, build_bot
 from events.config import load_settings
 from events.db.migrate import upgrade_to_head
+from events.emulator import BotAPIEmulator, Person
 from tests.e2e.conftest import make_host
-from tests.emulator import BotAPIEmulator, Person
 
 TITLE = "Lingkar Dukungan 🌱"
 

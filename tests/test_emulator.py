@@ -48,7 +48,7 @@ from aiogram.types import (
 from aiogram.types import Message as TgMessage
 from aiohttp import web
 
-from tests.emulator import (
+from events.emulator import (
     Blocked,
     BotAPIEmulator,
     Delay,

@@ -21,7 +21,7 @@ from events.app import App, build_app
 from events.config import Settings, load_settings
 from events.db.migrate import upgrade_to_head
 from events.delivery import Limiter
-from tests.emulator import BotAPIEmulator, Group, Limits, Person
+from events.emulator import BotAPIEmulator, Group, Limits, Person
 from tests.services import faketime_library, fresh_database, redis_url, sqlite_url
 
 T = TypeVar("T")

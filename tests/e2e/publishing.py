@@ -19,7 +19,7 @@ from events.db.models import (
     Rsvp,
     RsvpStatus,
 )
-from tests.emulator import BotAPIEmulator, Message
+from events.emulator import BotAPIEmulator, Message
 
 LINK = "https://meet.example.org/lingkar-rahasia"
 

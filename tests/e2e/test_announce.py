@@ -17,11 +17,11 @@ from events.db.models import (
     RsvpStatus,
 )
 from events.domain.events import MAX_ANNOUNCEMENT, Problem, check_announcement
+from events.emulator import BotAPIEmulator, Message
+from events.emulator import Person as User
 from tests.e2e.publishing import LINK, Published, publish
 from tests.e2e.test_manage import answers, started
 from tests.e2e.test_wizard import choose
-from tests.emulator import BotAPIEmulator, Message
-from tests.emulator import Person as User
 
 TITLE = "Lingkar Dukungan"
 

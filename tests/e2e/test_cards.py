@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from events.app import App
 from events.db.models import Place, RsvpStatus
+from events.emulator import BotAPIEmulator, Person
 from tests.e2e.conftest import CommunitySetup
 from tests.e2e.publishing import LINK, answers, publish
-from tests.emulator import BotAPIEmulator, Person
 
 DAY = timedelta(days=1)
 NOT_AVAILABLE = "Acara itu tidak kutemukan. Minta tautan baru di grupmu."

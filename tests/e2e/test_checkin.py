@@ -16,9 +16,9 @@ from events.db.models import (
     Event,
     EventStatus,
 )
+from events.emulator import BotAPIEmulator, Message, Person
 from tests.e2e.conftest import CommunitySetup
 from tests.e2e.publishing import publish
-from tests.emulator import BotAPIEmulator, Message, Person
 
 TITLE = "Lingkar Dukungan"
 ASKED_ID = f"Bagaimana {TITLE} tadi?"

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from events.app import App
 from events.db.models import ChatType, Community, Event, EventKind, Host, Place
+from events.emulator import BotAPIEmulator
 from tests.e2e.conftest import StartBot, eventually, make_host
-from tests.emulator import BotAPIEmulator
 
 
 async def community_row(app: App, community_id: int) -> Community | None:

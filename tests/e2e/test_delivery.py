@@ -20,8 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from events.app import App
 from events.db.models import Delivery, DeliveryStatus, Person
 from events.delivery import InMemoryLimiter, OutgoingMessage, RateLimits
-from tests.e2e.conftest import StartBot, eventually
-from tests.emulator import (
+from events.emulator import (
     ApiCall,
     Blocked,
     BotAPIEmulator,
@@ -30,7 +29,8 @@ from tests.emulator import (
     RetryAfter,
     ServerError,
 )
-from tests.emulator import Person as User
+from events.emulator import Person as User
+from tests.e2e.conftest import StartBot, eventually
 
 MARK = "[uji]"
 

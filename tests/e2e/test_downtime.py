@@ -43,9 +43,9 @@ from events.db.models import (
 )
 from events.delivery import ledger
 from events.delivery.sender import SendPolicy
+from events.emulator import ApiCall, BotAPIEmulator, Limits
+from events.emulator import Person as User
 from tests.e2e.conftest import RunEvents, eventually
-from tests.emulator import ApiCall, BotAPIEmulator, Limits
-from tests.emulator import Person as User
 
 if TYPE_CHECKING:
     from events.delivery import Delivery as DeliveryService

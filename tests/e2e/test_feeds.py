@@ -17,9 +17,9 @@ from sqlalchemy import update
 from events.app import App
 from events.bot.callbacks import CalendarAction, CalendarCallback
 from events.db.models import Event, EventStatus, Place, Rsvp, RsvpStatus
+from events.emulator import BotAPIEmulator, Message, Person
 from tests.e2e.conftest import BOT_USERNAME, CommunitySetup
 from tests.e2e.publishing import LINK, publish
-from tests.emulator import BotAPIEmulator, Message, Person
 
 URL = re.compile(r"(?:https?|webcal)://\S+")
 

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from events.app import App
 from events.db.models import Community
+from events.emulator import BotAPIEmulator
 from tests.e2e.conftest import CommunitySetup
-from tests.emulator import BotAPIEmulator
 
 
 async def group_locale(app: App, community_id: int) -> str | None:

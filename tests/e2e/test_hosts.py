@@ -11,8 +11,8 @@ from events.app import App
 from events.bot.membership import Membership
 from events.bot.routers.hosts import explain_hosting
 from events.db.models import Community, Host
+from events.emulator import BotAPIEmulator, Group, Message, Person, Status
 from tests.e2e.conftest import CommunitySetup, StartBot, eventually
-from tests.emulator import BotAPIEmulator, Group, Message, Person, Status
 
 ADDED = "Siap: orang yang kamu balas sekarang menjadi host."
 REMOVED = "Siap: orang yang kamu balas bukan host di sini lagi."

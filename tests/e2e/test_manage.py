@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from events.app import App
 from events.db.models import Delivery, Event, EventStatus, Rsvp, RsvpStatus
+from events.emulator import BotAPIEmulator, Message, Person
 from tests.e2e.conftest import eventually
 from tests.e2e.test_wizard import TITLE, answer, choose, events_in, fill_until_preview
-from tests.emulator import BotAPIEmulator, Message, Person
 
 
 async def publish(host: Person, community) -> tuple[Message, Message]:

@@ -12,11 +12,11 @@ import pytest
 from events.app import App
 from events.config import Settings, load_settings
 from events.db.models import DeliveryStatus
+from events.emulator import Blocked, BotAPIEmulator
 from tests.e2e.conftest import TOKEN, CommunitySetup, StartBot, eventually
 from tests.e2e.publishing import publish
 from tests.e2e.test_delivery import MARK, render_test, rows
 from tests.e2e.test_feeds import fetch, links, open_calendar
-from tests.emulator import Blocked, BotAPIEmulator
 
 METRICS_TOKEN = "metrics-token-for-the-tests-0123"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

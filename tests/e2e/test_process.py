@@ -21,8 +21,8 @@ from events.db.models import (
     Rsvp,
     RsvpStatus,
 )
+from events.emulator import BotAPIEmulator
 from tests.e2e.conftest import RunEvents
-from tests.emulator import BotAPIEmulator
 from tests.services import sqlite_url
 
 FEED = re.compile(r"http://127\.0\.0\.1:\d+/feeds/[A-Za-z0-9_-]+\.ics")

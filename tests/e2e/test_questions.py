@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from events.app import App
 from events.db.models import EventKind, Question
+from events.emulator import BotAPIEmulator, Person
 from tests.e2e.conftest import CommunitySetup
 from tests.e2e.publishing import publish
-from tests.emulator import BotAPIEmulator, Person
 
 
 async def start(person: Person) -> None:

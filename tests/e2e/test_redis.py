@@ -16,6 +16,7 @@ from events.config import Settings
 from events.db.models import FsmState, RsvpStatus
 from events.delivery.limits import RateLimits
 from events.delivery.redis_limits import RedisLimiter, limits_prefix
+from events.emulator import BotAPIEmulator, Limits
 from tests.e2e.conftest import CommunitySetup, StartBot
 from tests.e2e.publishing import count_status, publish
 from tests.e2e.test_wizard import (
@@ -24,7 +25,6 @@ from tests.e2e.test_wizard import (
     test_a_restart_in_the_middle_keeps_the_draft,
     test_the_whole_wizard_to_a_published_group_post,
 )
-from tests.emulator import BotAPIEmulator, Limits
 from tests.services import redis_url
 
 SCALE = float(os.environ.get("EVENTS_TEST_SCALE", "4"))

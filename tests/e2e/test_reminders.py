@@ -15,14 +15,14 @@ from sqlalchemy import select, update
 from events.app import App
 from events.db.models import Delivery, DeliveryStatus, Event, Person, Place, Rsvp, RsvpStatus
 from events.delivery import InMemoryLimiter, RateLimits
+from events.emulator import Blocked, BotAPIEmulator, Limits, Message, RetryAfter, ServerError
+from events.emulator import Person as User
 from events.reminders import plan
 from tests.e2e.conftest import CommunitySetup, StartBot, eventually
 from tests.e2e.publishing import LINK, Published, answers, publish
 from tests.e2e.test_delivery import seeded
 from tests.e2e.test_manage import my_event, started
 from tests.e2e.test_wizard import answer, choose
-from tests.emulator import Blocked, BotAPIEmulator, Limits, Message, RetryAfter, ServerError
-from tests.emulator import Person as User
 
 # Telegram's limits and the bot's send rate sped up alike (CONTRACT §8); EVENTS_TEST_SCALE=1
 # and EVENTS_TEST_CROWD=1000 run the large send at full size and real pace.

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from events.app import App
 from events.db.models import Delivery, DeliveryStatus, RsvpStatus
 from events.delivery import InMemoryLimiter, RateLimits
+from events.emulator import BotAPIEmulator, Limits
 from tests.e2e.conftest import CommunitySetup, StartBot
 from tests.e2e.publishing import answers, count_status, publish
-from tests.emulator import BotAPIEmulator, Limits
 
 # Limits and the bot's send rate sped up alike (CONTRACT §8): a post's edits come 3 s / SCALE
 # apart and a group's minute lasts 60 s / SCALE. The race and the burst run at the full

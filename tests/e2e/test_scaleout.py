@@ -29,6 +29,7 @@ from events import reminders
 from events.app import build_app
 from events.config import load_settings
 from events.db.models import Delivery, DeliveryStatus, Person, RsvpStatus
+from events.emulator import ApiCall, BotAPIEmulator, Limits, Tap
 from events.web.webhook import SECRET_HEADER
 from tests.e2e.conftest import (
     TOKEN,
@@ -40,7 +41,6 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.publishing import answers, publish
 from tests.e2e.test_downtime import HOUR, opened, reminder_calls, reminder_rows, seed, sessions
-from tests.emulator import ApiCall, BotAPIEmulator, Limits, Tap
 from tests.services import postgres_database, postgres_url, redis_url
 
 __all__ = ["sessions"]  # the database as the test sees it (tests/e2e/test_downtime.py)

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from events.app import App
 from events.db.models import Event, Series
+from events.emulator import BotAPIEmulator, Message, Person
 from tests.e2e.conftest import eventually
 from tests.e2e.test_wizard import answer, choose, events_in
-from tests.emulator import BotAPIEmulator, Message, Person
 
 
 async def weekly(host: Person, times: str, *, english: bool = False) -> Message:

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from events.app import App
 from events.bot.callbacks import SettingsAction, SettingsCallback
 from events.db.models import Community, DeliveryStatus, Person
+from events.emulator import BotAPIEmulator, CallbackAnswer, Message
+from events.emulator import Person as User
 from tests.e2e.conftest import CommunitySetup
 from tests.e2e.publishing import publish
 from tests.e2e.test_reminders import evening, going, move_to, reminders, rows
-from tests.emulator import BotAPIEmulator, CallbackAnswer, Message
-from tests.emulator import Person as User
 
 
 async def open_settings(person: User) -> Message:

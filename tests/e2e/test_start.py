@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from events.app import App
 from events.db.models import Person
+from events.emulator import BotAPIEmulator, ServerError
 from tests.e2e.conftest import StartBot
-from tests.emulator import BotAPIEmulator, ServerError
 
 
 async def test_dewi_is_greeted_in_indonesian(emulator: BotAPIEmulator, bot: App) -> None:

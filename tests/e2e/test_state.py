@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiogram.fsm.context import FSMContext
 
 from events.app import App
+from events.emulator import BotAPIEmulator, Person
 from tests.e2e.conftest import StartBot
-from tests.emulator import BotAPIEmulator, Person
 
 
 def state_of(app: App, person: Person) -> FSMContext:

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from events.app import App
 from events.db.models import Person
+from events.emulator import BotAPIEmulator
 from tests.e2e.conftest import CommunitySetup
 from tests.e2e.publishing import publish
-from tests.emulator import BotAPIEmulator
 
 
 async def zone_of(app: App, person_id: int) -> str | None:

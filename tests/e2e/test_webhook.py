@@ -19,10 +19,10 @@ from events.app import App
 from events.bot.middlewares import person as person_middleware
 from events.bot.middlewares.once import KEPT_FOR, prune_processed_updates
 from events.db.models import Person, ProcessedUpdate, RsvpStatus
+from events.emulator import BotAPIEmulator, Tap, Update
 from events.web.webhook import MAX_ATTEMPTS, SECRET_HEADER
 from tests.e2e.conftest import CommunitySetup, StartBot, free_port
 from tests.e2e.publishing import answers, count_status, publish
-from tests.emulator import BotAPIEmulator, Tap, Update
 
 SECRET = "lingkar-tenang_webhook-2024"
 PATH = "/telegram/webhook"

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from events.app import App
 from events.db.models import Event, EventKind, EventStatus, Place
+from events.emulator import BotAPIEmulator, Message, Person
 from tests.e2e.conftest import StartBot
-from tests.emulator import BotAPIEmulator, Message, Person
 
 PREVIEW = "Begini anggota"  # the start of the preview, in Indonesian
 TITLE = "Lingkar <b>Dukungan</b> & <script>x</script> 🌱 أمل"  # markup, emoji, right to left

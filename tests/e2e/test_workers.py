@@ -13,9 +13,9 @@ from events.app import App, build_app
 from events.bot import occurrences as occurrences_module
 from events.config import Settings
 from events.db.models import Event
+from events.emulator import ApiCall, BotAPIEmulator
 from tests.e2e.conftest import CommunitySetup
 from tests.e2e.test_series import weekly
-from tests.emulator import ApiCall, BotAPIEmulator
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""A Telegram Bot API emulator for tests: real HTTP for the bot, a people's API for tests.
+"""A Telegram Bot API emulator: real HTTP for the bot, a people's API for tests and the sandbox.
 
     async with BotAPIEmulator("123456:TEST", bot_username="events_test_bot") as emu:
         bot = Bot(emu.token, session=AiohttpSession(api=TelegramAPIServer.from_base(emu.base_url)))
