@@ -72,6 +72,12 @@ class AnnounceCallback(CallbackData, prefix="an"):
     version: int = 0
 
 
+class ForgetCallback(CallbackData, prefix="fg"):
+    """/forget's question: ``erase`` True for "Yes, erase it all", False for "Cancel"."""
+
+    erase: bool
+
+
 class PinCallback(CallbackData, prefix="pin"):
     event_id: int
 

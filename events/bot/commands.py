@@ -38,6 +38,7 @@ COMMANDS = (
     Command("language", N_("Choose your language"), group=True),
     Command("timezone", N_("Choose your time zone")),
     Command("hosts", N_("Hosts of the groups you manage")),
+    Command("forget", N_("Erase your data")),
     Command("addhost", N_("Make the person you reply to a host"), private=False, group=True),
     Command(
         "removehost", N_("Take host rights from the person you reply to"), private=False, group=True

@@ -14,6 +14,7 @@ from events.bot.callbacks import (
     CalendarCallback,
     CardCallback,
     EventsPageCallback,
+    ForgetCallback,
     GroupLanguageCallback,
     LanguageCallback,
     LinkCallback,
@@ -66,6 +67,14 @@ def wizard_keyboard(
             text=_("Cancel"), callback_data=WizardCallback(action=WizardAction.CANCEL, step=step)
         )
     builder.attach(navigation)
+    return builder.as_markup()
+
+
+def forget_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Yes, erase it all"), callback_data=ForgetCallback(erase=True))
+    builder.button(text=_("Cancel"), callback_data=ForgetCallback(erase=False))
+    builder.adjust(1)
     return builder.as_markup()
 
 
