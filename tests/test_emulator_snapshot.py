@@ -73,6 +73,12 @@ async def test_a_saved_world_comes_back_whole() -> None:
         typed = await dewi_again.send("lagi")
         assert typed.message_id == card_again.message_id + 2  # after the document
         assert second.updates[-1].update_id == next_update
+        bot = make_bot(second)
+        answer = await bot.send_message(dewi.id, "Masih di sini.")
+        await bot.session.close()
+        assert answer.message_id == typed.message_id + 1
+        assert dewi_again.last_message is not None
+        assert dewi_again.last_message.text == "Masih di sini."
         other = second.group("Lingkar Lain")
         assert other.id not in before
         stored = second.world.store_file("event-2.ics", b"BEGIN:VCALENDAR\r\n")
