@@ -36,30 +36,34 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-async def sandbox_url(tmp_path: Path) -> AsyncIterator[str]:
+def playwright() -> Any:
+    """Playwright's async API, waiting up to WAIT for what a test expects to see."""
+    module = python_module("playwright.async_api", "playwright")
+    module.expect.set_options(timeout=WAIT)
+    return module
+
+
+@pytest.fixture
+async def page(playwright: Any, tmp_path: Path) -> AsyncIterator[Any]:
+    """The sandbox's page in headless Chromium, as Ayu in her chat with the bot."""
+    chromium = command("chromium", "chromium")
     sandbox = Sandbox(tmp_path / "sandbox.db", bot_port=free_port())
     runner = await serve(sandbox, 0)
     try:
         await sandbox.start()
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/sandbox"
+        async with playwright.async_playwright() as driver:
+            browser = await driver.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            try:
+                tab = await browser.new_page(viewport={"width": 1280, "height": 800})
+                tab.set_default_timeout(WAIT)
+                await tab.goto(f"http://127.0.0.1:{runner.addresses[0][1]}/sandbox#ayu/bot")
+                await playwright.expect(tab.locator("#overlay")).to_be_hidden()
+                yield tab
+            finally:
+                await browser.close()
     finally:
         await sandbox.stop()
         await runner.cleanup()
-
-
-@pytest.fixture
-async def page(sandbox_url: str) -> AsyncIterator[Any]:
-    chromium = command("chromium", "chromium")
-    playwright = python_module("playwright.async_api", "playwright")
-    async with playwright.async_playwright() as driver:
-        browser = await driver.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            tab = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="id-ID")
-            tab.set_default_timeout(WAIT)
-            await tab.goto(sandbox_url + "#ayu/bot")
-            yield tab
-        finally:
-            await browser.close()
 
 
 def expect(locator: Any) -> Any:
@@ -72,7 +76,7 @@ async def type_in(page: Any, text: str) -> None:
 
 
 async def last_bot_message_says(page: Any, text: str) -> None:
-    await expect(page.locator(".entry.bot").last).to_contain_text(text, timeout=WAIT)
+    await expect(page.locator(".entry.bot").last).to_contain_text(text)
 
 
 async def tap(page: Any, label: str) -> None:
@@ -83,7 +87,6 @@ async def tap(page: Any, label: str) -> None:
 async def test_host_publishes_member_goes_and_the_reminder_arrives(
     page: Any, tmp_path: Path
 ) -> None:
-    await expect(page.locator("#overlay")).to_be_hidden(timeout=WAIT)
     await expect(page.locator("#forward-next")).to_contain_text("Pengingat berikutnya")
 
     # Ayu, the host, creates an event by chatting with the bot.
@@ -121,19 +124,46 @@ async def test_host_publishes_member_goes_and_the_reminder_arrives(
     await expect(post).to_contain_text("Hadir: 0")
     await post.get_by_role("button", name="Hadir", exact=True).click()
     await expect(page.locator("#toast")).to_be_visible()
-    await expect(post).to_contain_text("Hadir: 1", timeout=WAIT)
+    await expect(post).to_contain_text("Hadir: 1")
 
     # The clock goes to the next reminder; Dewi's private chat shows it.
     await page.locator("#forward-next").click()
     await expect(page.locator("#toast")).to_contain_text("Jam sudah dimajukan")
     await page.locator("#chats").get_by_role("button", name=re.compile("^Events")).click()
     reminder = page.locator(".entry.bot", has_text="⏰").last
-    await expect(reminder).to_contain_text(
-        re.compile(f"{TITLE} dimulai (besok|dalam 1 jam)"), timeout=WAIT
-    )
+    await expect(reminder).to_contain_text(re.compile(f"{TITLE} dimulai (besok|dalam 1 jam)"))
     await expect(reminder.get_by_role("button", name="Tidak bisa datang")).to_be_visible()
 
     folder = DOCS if os.environ.get("EVENTS_TEST_SCREENSHOTS") == "1" else tmp_path
     await expect(page.locator("#toast")).to_be_hidden()
     await page.screenshot(path=str(folder / "sandbox.png"))
     assert (folder / "sandbox.png").read_bytes().startswith(b"\x89PNG")
+
+
+async def test_start_over_wipes_what_was_done(page: Any) -> None:
+    await page.locator("#people").get_by_role("tab", name=re.compile("^Dewi")).click()
+    await page.locator("#chats").get_by_role("button", name=re.compile("^Lingkar Tenang")).click()
+    await type_in(page, "Halo semuanya, aku Dewi.")
+    said = page.locator(".entry.mine", has_text="Halo semuanya")
+    await expect(said).to_have_count(1)
+    clock = page.locator("#clock")
+    before = await clock.text_content()
+    await page.locator("#forward-day").click()
+    await expect(clock).not_to_have_text(before or "")
+    moved = await clock.text_content()
+    asked: list[str] = []
+
+    async def accept(dialog: Any) -> None:
+        asked.append(dialog.message)
+        await dialog.accept()
+
+    page.once("dialog", accept)
+    await page.locator("#reset").click()
+    await expect(said).to_have_count(0)
+    await expect(page.locator("#overlay")).to_be_hidden()
+    await expect(page.locator(".entry", has_text="Mengelola Rasa Cemas")).to_have_count(1)
+    await expect(clock).not_to_have_text(moved or "")
+    assert asked == [
+        "Mulai ulang? Semua yang dilakukan di sini dihapus dan komunitas contoh kembali seperti "
+        "semula."
+    ]
