@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ class Sandbox:
         self._change = asyncio.Event()
         self._lock = asyncio.Lock()
         self._running: tuple[BotAPIEmulator, RunningBot] | None = None
-        self._unsubscribe: list[Any] = []
+        self._unsubscribe: list[Callable[[], None]] = []
         self._dirty = asyncio.Event()
         self._saver: asyncio.Task[None] | None = None
 
@@ -153,7 +154,7 @@ class Sandbox:
             return await next_due(session)
 
     @contextlib.asynccontextmanager
-    async def _changing(self) -> Any:
+    async def _changing(self) -> AsyncIterator[None]:
         async with self._lock:
             self._bump()
             try:
