@@ -23,9 +23,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bench.common import NotDone, Row
-from events.app import App, build_app
-from events.config import load_settings
-from events.db.migrate import upgrade_to_head
+from events.app import App
 from events.db.models import (
     ChatType,
     Community,
@@ -40,6 +38,7 @@ from events.db.models import (
     RsvpStatus,
 )
 from events.emulator import BotAPIEmulator, Limits
+from events.inprocess import emulator_settings, start_bot
 from events.reminders import plan
 
 TOKEN = "123456:BENCH-events-token"
@@ -84,19 +83,10 @@ async def run(people: int, send_rate: float) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         async with BotAPIEmulator(TOKEN, bot_username="events_bench_bot", limits=Limits()) as emu:
-            settings = load_settings(
-                _env_file=None,
-                bot_token=TOKEN,
-                database_url=url,
-                telegram_api_url=emu.base_url,
-                http_port=0,
-                send_rate=send_rate,
-            )
-            await upgrade_to_head(url)
-            app = build_app(settings)
-            task = asyncio.create_task(app.run(handle_signals=False))
+            settings = emulator_settings(emu, url, send_rate=send_rate)
+            bot = await start_bot(settings, emu, timeout=30)
+            app = bot.app
             try:
-                await emu.wait_until(lambda: task.done() or emu.polling, timeout=30)
                 event = await seed(app, emu, people)
                 app.clock.advance(event.starts_at - timedelta(days=1) - app.clock.now())
 
@@ -135,8 +125,7 @@ async def run(people: int, send_rate: float) -> dict[str, float]:
                     "violations": len(emu.violations),
                 }
             finally:
-                app.stop()
-                await task
+                await bot.stop()
 
 
 def rows(quick: bool = False) -> list[Row]:

@@ -22,10 +22,10 @@ from aiogram import Dispatcher, F, Router
 from aiogram.types import Message
 
 from bench.common import BOT_USERNAME, TOKEN, Row, check, percentile
-from events.app import build_app, build_bot
+from events.app import build_bot
 from events.config import load_settings
-from events.db.migrate import upgrade_to_head
 from events.emulator import BotAPIEmulator, Person
+from events.inprocess import emulator_settings, start_bot
 from tests.e2e.conftest import make_host
 
 TITLE = "Lingkar Dukungan 🌱"
@@ -43,15 +43,8 @@ def reply_time(emu: BotAPIEmulator, person: Person, after: float) -> float:
 
 
 async def wizard_samples(emu: BotAPIEmulator, url: str, samples: int) -> list[float]:
-    settings = load_settings(
-        _env_file=None, bot_token=TOKEN, database_url=url, telegram_api_url=emu.base_url,
-        http_port=0,
-    )  # fmt: skip
-    await upgrade_to_head(url)
-    app = build_app(settings)
-    task = asyncio.create_task(app.run(handle_signals=False))
+    bot = await start_bot(emulator_settings(emu, url), emu, timeout=30)
     try:
-        await emu.wait_until(lambda: task.done() or emu.polling, timeout=30)
         rina = emu.user("Rina", language_code="id")
         ayu = emu.user("Ayu", language_code="id")
         group = emu.group("Lingkar Tenang", members=[ayu], creator=rina)
@@ -74,8 +67,7 @@ async def wizard_samples(emu: BotAPIEmulator, url: str, samples: int) -> list[fl
             await emu.wait_until(lambda asked=asked: "judulnya" in asked.text)
         return times
     finally:
-        app.stop()
-        await task
+        await bot.stop()
 
 
 async def echo_samples(emu: BotAPIEmulator, url: str, samples: int) -> list[float]:

@@ -1,11 +1,13 @@
-"""`events run | db upgrade`: wiring only."""
+"""`events run | sandbox | db upgrade`: wiring only."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import signal
 import sys
+from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
@@ -31,6 +33,25 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="receive updates at EVENTS_WEBHOOK_URL (with EVENTS_WEBHOOK_SECRET) on the web "
         "server instead of long polling; several processes may serve one bot this way",
+    )
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="try the whole bot in a browser, without Telegram or a token",
+        description="Runs, on 127.0.0.1 only, a Bot API emulator, the bot with a sample "
+        "community and a chat page at http://127.0.0.1:PORT/sandbox; the bot's own web server "
+        "(calendar feeds) listens on the next port.",
+    )
+    sandbox.add_argument(
+        "--port",
+        type=int,
+        help="the page's port (default: EVENTS_HTTP_PORT, else 8080)",
+    )
+    sandbox.add_argument(
+        "--database",
+        type=Path,
+        default=Path("sandbox.db"),
+        help="the sandbox's own SQLite file, kept between runs with its world beside it "
+        "(default: sandbox.db in the current folder)",
     )
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -62,6 +83,43 @@ async def _run(settings: Settings, *, webhook: bool) -> None:
     await app.run()
 
 
+async def _sandbox(port: int, database: Path) -> None:
+    from events.sandbox import Sandbox, serve
+
+    sandbox = Sandbox(database, bot_port=port + 1)
+    try:
+        runner = await serve(sandbox, port)
+    except OSError as exc:
+        raise ConfigError(
+            f"{ENV_PREFIX}HTTP_PORT/--port: cannot listen on 127.0.0.1:{port} "
+            f"({exc.strerror or exc})"
+        ) from None
+    print(f"events sandbox: open http://127.0.0.1:{port}/sandbox (Ctrl-C stops it)", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    starting = asyncio.create_task(sandbox.start())
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            try:
+                starting.result()
+            except ConfigError as exc:  # the port after the page's is taken
+                reason = str(exc).partition(": ")[2]
+                raise ConfigError(
+                    f"the bot's web server (the port after --port) {reason}"
+                ) from None
+            await stopping
+    finally:
+        starting.cancel()
+        stopping.cancel()
+        await asyncio.gather(starting, stopping, return_exceptions=True)
+        await sandbox.stop()
+        await runner.cleanup()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(
@@ -76,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.webhook:
                 settings.webhook  # noqa: B018 - so are the webhook's URL and secret
             asyncio.run(_run(settings, webhook=args.webhook))
+        elif args.command == "sandbox":
+            port = settings.http_port if args.port is None else args.port
+            if not 1 <= port <= 65534:
+                raise ConfigError("--port must be between 1 and 65534 (the bot takes the next)")
+            asyncio.run(_sandbox(port, args.database))
         else:
             asyncio.run(_upgrade(settings))
             print("events: the database is up to date")

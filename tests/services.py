@@ -2,18 +2,21 @@
 
 `postgres_url()` and `redis_url()` return the URL from the environment. Without it the calling
 test is skipped, or fails when EVENTS_REQUIRE_SERVICES=1 (CI with services must run them all).
-Programs a test needs (`command()`, `faketime_library()`) are treated the same way.
+Programs and modules a test needs (`command()`, `faketime_library()`, `python_module()`) are
+treated the same way.
 """
 
 from __future__ import annotations
 
 import glob
+import importlib
 import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import NoReturn
 
 import pytest
@@ -42,6 +45,15 @@ def command(name: str, package: str) -> str:
     if path is None:
         _unavailable(f"{name} is not installed (Debian package {package}): test skipped")
     return path
+
+
+def python_module(name: str, package: str) -> ModuleType:
+    """A Python module the test needs that the dev extra installs (skips or fails like the
+    services)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        _unavailable(f"{name} cannot be imported (pip package {package}): test skipped")
 
 
 def faketime_library() -> str:

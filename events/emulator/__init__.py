@@ -21,6 +21,7 @@ from .params import Upload
 from .people import Group, Person
 from .polling import Update
 from .server import BotAPIEmulator, Hook
+from .snapshot import SnapshotError
 from .state import (
     ApiCall,
     CallbackAnswer,
@@ -60,6 +61,7 @@ __all__ = [
     "ReplyKeyboard",
     "RetryAfter",
     "ServerError",
+    "SnapshotError",
     "Status",
     "StoredFile",
     "Tap",

@@ -23,7 +23,7 @@ from .html import HtmlParseError, parse_html
 from .limits import ChatKind, Write
 from .markup import ParsedMarkup, parse_reply_markup
 from .params import Params, Upload
-from .state import ADMINS, CallbackAnswer, Chat, Message, MessageKind, Status, Topic
+from .state import ADMINS, CallbackAnswer, Chat, Message, MessageKind, Status, Topic, World
 
 if TYPE_CHECKING:
     from .server import BotAPIEmulator
@@ -69,7 +69,6 @@ class BotMethods:
 
     def __init__(self, emu: BotAPIEmulator) -> None:
         self.emu = emu
-        self.world = emu.world
         self.handlers: dict[str, Handler] = {
             "getMe": self.get_me,
             "getUpdates": self.get_updates,
@@ -95,6 +94,11 @@ class BotMethods:
             "leaveChat": self.leave_chat,
             "getFile": self.get_file,
         }
+
+    @property
+    def world(self) -> World:
+        """The emulator's world (a restored one too)."""
+        return self.emu.world
 
     # ----------------------------------------------------------------- helpers
 

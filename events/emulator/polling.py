@@ -85,6 +85,11 @@ class UpdateQueue:
         """A getUpdates call is waiting right now."""
         return self._poller is not None
 
+    @property
+    def next_id(self) -> int:
+        """The id the next update gets."""
+        return self._next_id
+
     def push(self, kind: str, payload: dict[str, Any]) -> Update:
         """Create an update; it is queued only if its type is currently allowed."""
         update = Update(self._next_id, kind, payload, kind in self.allowed, time.monotonic())

@@ -21,6 +21,7 @@ from .methods import WRITE_METHODS, BotMethods
 from .params import read_params
 from .people import Group, Person
 from .polling import Update, UpdateQueue
+from .snapshot import SnapshotError, dump_world, load_world
 from .state import (
     ADMINS,
     DEFAULT_ADMIN_RIGHTS,
@@ -110,6 +111,7 @@ class BotAPIEmulator:
         self._canonical = {name.lower(): name for name in self._methods.handlers}
         self._people: dict[int, Person] = {}
         self._groups: dict[int, Group] = {}
+        self._listeners: list[Callable[[], None]] = []
         self._inflight = 0
         self._last_activity = time.monotonic()
         self._port = port
@@ -177,6 +179,19 @@ class BotAPIEmulator:
     def _changed(self) -> None:
         self._change.set()
         self._change = asyncio.Event()
+        for listener in list(self._listeners):
+            listener()
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener()`` after every change (a call, an update, anything people do);
+        returns the call that unsubscribes."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         arrival = time.monotonic()
@@ -358,6 +373,31 @@ class BotAPIEmulator:
         return self.queue.polling
 
     # ----------------------------------------------------------------- the world
+
+    def snapshot(self) -> dict[str, Any]:
+        """The world and the next update id as JSON-ready data, for :meth:`restore`."""
+        return {"world": dump_world(self.world), "next_update_id": self.queue.next_id}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Take the world of a :meth:`snapshot` (before :meth:`start`): its people and groups
+        are this emulator's, the update ids go on after the saved ones. Raises SnapshotError
+        for data that is not a snapshot."""
+        if self._runner is not None:
+            raise RuntimeError("restore a world before the emulator starts")
+        world = load_world(data.get("world"), self.world.bot, self.world.wall_clock)
+        next_update_id = data.get("next_update_id")
+        if not isinstance(next_update_id, int):
+            raise SnapshotError("a world snapshot without its next update id")
+        self.world = world
+        self.queue = UpdateQueue(next_update_id, on_change=self._changed)
+        self._people = {
+            chat.id: Person(self, chat.user)
+            for chat in world.chats.values()
+            if chat.is_private and chat.user is not None
+        }
+        self._groups = {
+            chat.id: Group(self, chat) for chat in world.chats.values() if chat.is_group
+        }
 
     def user(
         self,

@@ -475,6 +475,17 @@ class World:
     def now(self) -> int:
         return int(self.wall_clock())
 
+    def continue_ids(self) -> None:
+        """New groups and files get ids after the ones in use, as in a world loaded from a
+        snapshot (a new user's id needs nothing: it skips the ids in use)."""
+        groups = [-chat.id for chat in self.chats.values() if chat.type == "group"]
+        supergroups = [
+            -chat.id - 10**12 for chat in self.chats.values() if chat.type == "supergroup"
+        ]
+        self._group_ids = itertools.count(max([400000000, *groups]) + 1)
+        self._supergroup_ids = itertools.count(max([1000000000, *supergroups]) + 1)
+        self._file_ids = itertools.count(len(self.files) + 1)
+
     def add_user(
         self,
         first_name: str,

@@ -17,11 +17,12 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from events.app import App, build_app
-from events.config import Settings, load_settings
-from events.db.migrate import upgrade_to_head
+from events.app import App
+from events.config import Settings
 from events.delivery import Limiter
 from events.emulator import BotAPIEmulator, Group, Limits, Person
+from events.inprocess import RunningBot, emulator_settings
+from events.inprocess import start_bot as start_in_process
 from tests.services import faketime_library, fresh_database, redis_url, sqlite_url
 
 T = TypeVar("T")
@@ -76,44 +77,29 @@ async def redis() -> AsyncIterator[Redis]:
 
 @pytest.fixture
 def settings(emulator: BotAPIEmulator, database_url: str) -> Settings:
-    return load_settings(
-        _env_file=None,
-        bot_token=TOKEN,
-        database_url=database_url,
-        telegram_api_url=emulator.base_url,
-        http_port=0,
-    )
+    return emulator_settings(emulator, database_url)
 
 
 @pytest.fixture
 async def start_bot(settings: Settings, emulator: BotAPIEmulator) -> AsyncIterator[StartBot]:
     """Start the bot as `events run` does (schema first, then polling); stopped after the test."""
-    running: list[tuple[App, asyncio.Task[None]]] = []
+    running: list[RunningBot] = []
 
     async def start(
         *, limiter: Limiter | None = None, webhook: bool = False, **changes: Any
     ) -> App:
-        await upgrade_to_head(settings.database_url)
-        app = build_app(
+        bot = await start_in_process(
             settings.model_copy(update=changes) if changes else settings,
+            emulator,
             limiter=limiter,
             webhook=webhook,
         )
-        task = asyncio.create_task(app.run(handle_signals=False))
-        running.append((app, task))
-
-        def receiving() -> bool:
-            return bool(emulator.world.webhook.url) if webhook else emulator.polling
-
-        await emulator.wait_until(lambda: task.done() or (receiving() and app.http_port))
-        if task.done():
-            task.result()  # the start-up failed: show why
-        return app
+        running.append(bot)
+        return bot.app
 
     yield start
-    for app, task in running:
-        app.stop()
-        await task
+    for bot in running:
+        await bot.stop()
 
 
 @pytest.fixture

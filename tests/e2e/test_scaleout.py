@@ -27,12 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from events import reminders
 from events.app import build_app
-from events.config import load_settings
 from events.db.models import Delivery, DeliveryStatus, Person, RsvpStatus
 from events.emulator import ApiCall, BotAPIEmulator, Limits, Tap
+from events.inprocess import emulator_settings
 from events.web.webhook import SECRET_HEADER
 from tests.e2e.conftest import (
-    TOKEN,
     BotProcess,
     RunEvents,
     eventually,
@@ -186,15 +185,7 @@ async def test_500_going_taps_through_three_workers_for_50_seats(
     community = await make_community(emulator)
     # The post is made the fast way, by a bot object on the same database that receives nothing
     # (and counts its writes in the same Redis: the group's 20 a minute are for all of them).
-    settings = load_settings(
-        _env_file=None,
-        bot_token=TOKEN,
-        database_url=database_url,
-        telegram_api_url=emulator.base_url,
-        http_port=0,
-        redis_url=redis_url(),
-        limits_scale=SCALE,
-    )
+    settings = emulator_settings(emulator, database_url, redis_url=redis_url(), limits_scale=SCALE)
     poster = build_app(settings)
     try:
         event = await publish(poster, emulator, community.id, capacity=SEATS)
