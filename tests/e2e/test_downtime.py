@@ -183,21 +183,42 @@ def reminder_calls(emulator: BotAPIEmulator) -> list[ApiCall]:
     ]
 
 
-async def test_a_sigkill_in_the_middle_of_1000_reminders_sends_none_twice_and_loses_none(
-    emulator: BotAPIEmulator,
-    run_events: RunEvents,
-    database_url: str,
-    sessions: async_sessionmaker[AsyncSession],
-) -> None:
-    people = [opened(emulator, f"Peserta {n}") for n in range(CRASH_PEOPLE)]
+async def seed_a_crowd(
+    emulator: BotAPIEmulator, sessions: async_sessionmaker[AsyncSession], count: int
+) -> tuple[list[User], int]:
+    """``count`` people going to one event, whose 1-hour reminder fell due a minute ago for all
+    of them at once (they answered yesterday); the people and the event's id."""
+    people = [opened(emulator, f"Peserta {n}") for n in range(count)]
     now = datetime.now(UTC)
-    # The 1-hour reminder fell due a minute ago; people answered yesterday.
     event_id = await seed(
         sessions,
         [(person, None) for person in people],
         starts_at=now + timedelta(minutes=59),
         answered_at=now - timedelta(days=1),
     )
+    return people, event_id
+
+
+async def settled(sessions: async_sessionmaker[AsyncSession], event_id: int) -> bool:
+    """No 1-hour reminder of the event is waiting or being sent any more."""
+    async with sessions() as session:
+        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
+        waiting = await session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.key == reminders.reminder_key(event_id, HOUR))
+            .where(Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)))
+        )
+    return waiting == 0
+
+
+async def test_a_sigkill_in_the_middle_of_1000_reminders_sends_none_twice_and_loses_none(
+    emulator: BotAPIEmulator,
+    run_events: RunEvents,
+    database_url: str,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    people, event_id = await seed_a_crowd(emulator, sessions, CRASH_PEOPLE)
 
     first = await run_events(database_url=database_url, env=SEND_RATE, wait=False)
     in_flight: list[ApiCall] = []
@@ -222,22 +243,13 @@ async def test_a_sigkill_in_the_middle_of_1000_reminders_sends_none_twice_and_lo
         database_url=database_url, env=SEND_RATE, shift=timedelta(minutes=6, seconds=30)
     )
 
-    async def settled() -> bool:
-        async with sessions() as session:
-            await session.connection(execution_options={SQLITE_BEGIN_OPTION: "DEFERRED"})
-            waiting = await session.scalar(
-                select(func.count())
-                .select_from(Delivery)
-                .where(Delivery.key == reminders.reminder_key(event_id, HOUR))
-                .where(Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)))
-            )
-        return waiting == 0
-
     # Waiting on the emulator rather than polling the database: the emulator runs in this
     # process and stamps each call when it handles it, so a busy test process would see sends
     # bunched together that were not. A claim round pauses the sends for a second at most.
     await emulator.quiet(3.0, timeout=90)
-    await eventually(settled, timeout=10, message="reminders still waiting")
+    await eventually(
+        lambda: settled(sessions, event_id), timeout=10, message="reminders still waiting"
+    )
     rows = await reminder_rows(sessions, event_id)
     assert await second.stop() == 0
     assert "Traceback" not in second.output

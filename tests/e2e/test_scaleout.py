@@ -16,13 +16,12 @@ import re
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
 from aiohttp import web
 from redis.asyncio import Redis
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from events import reminders
@@ -39,7 +38,15 @@ from tests.e2e.conftest import (
     make_community,
 )
 from tests.e2e.publishing import answers, publish
-from tests.e2e.test_downtime import HOUR, opened, reminder_calls, reminder_rows, seed, sessions
+from tests.e2e.test_downtime import (
+    HOUR,
+    reminder_calls,
+    reminder_rows,
+    seed_a_crowd,
+    sessions,
+    settled,
+)
+from tests.e2e.test_webhook import FORGED
 from tests.services import postgres_database, postgres_url, redis_url
 
 __all__ = ["sessions"]  # the database as the test sees it (tests/e2e/test_downtime.py)
@@ -244,17 +251,6 @@ async def test_500_going_taps_through_three_workers_for_50_seats(
         assert "Traceback" not in worker.output
 
 
-async def settled(sessions: async_sessionmaker[AsyncSession], event_id: int) -> bool:
-    async with sessions() as session:
-        waiting = await session.scalar(
-            select(func.count())
-            .select_from(Delivery)
-            .where(Delivery.key == reminders.reminder_key(event_id, HOUR))
-            .where(Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)))
-        )
-    return waiting == 0
-
-
 async def owners(sessions: async_sessionmaker[AsyncSession], event_id: int) -> dict[int, str]:
     """person -> who claimed their reminder last."""
     async with sessions() as session:
@@ -266,27 +262,12 @@ async def owners(sessions: async_sessionmaker[AsyncSession], event_id: int) -> d
         return {person: owner for person, owner in rows.all()}
 
 
-async def seed_due_reminders(
-    emulator: BotAPIEmulator, sessions: async_sessionmaker[AsyncSession]
-) -> tuple[list, int]:
-    people = [opened(emulator, f"Peserta {n}") for n in range(PEOPLE)]
-    now = datetime.now(UTC)
-    # The 1-hour reminder fell due a minute ago for all of them at once.
-    event_id = await seed(
-        sessions,
-        [(person, None) for person in people],
-        starts_at=now + timedelta(minutes=59),
-        answered_at=now - timedelta(days=1),
-    )
-    return people, event_id
-
-
 async def test_1000_reminders_due_at_once_go_once_each_within_the_limits_of_all_three(
     emulator: BotAPIEmulator,
     cluster: StartCluster,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    people, event_id = await seed_due_reminders(emulator, sessions)
+    people, event_id = await seed_a_crowd(emulator, sessions, PEOPLE)
     running = await cluster()
     await eventually(lambda: settled(sessions, event_id), timeout=120, message="not all sent")
     await emulator.quiet(0.5)
@@ -310,7 +291,7 @@ async def test_a_worker_killed_mid_send_the_other_two_finish_nothing_doubled(
     cluster: StartCluster,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    _, event_id = await seed_due_reminders(emulator, sessions)
+    _, event_id = await seed_a_crowd(emulator, sessions, PEOPLE)
     running = await cluster()
     doomed, *survivors = running.workers
 
@@ -370,20 +351,10 @@ async def test_through_the_balancer_a_duplicate_is_applied_once_and_a_wrong_secr
     await emulator.quiet(0.5)
     assert [m.message_id for m in dewi.bot_messages] == [greeting.message_id]
 
-    mallory = {
-        "update_id": 987654,
-        "message": {
-            "message_id": 1,
-            "date": 1700000000,
-            "chat": {"id": 555000111, "type": "private", "first_name": "Mallory"},
-            "from": {"id": 555000111, "is_bot": False, "first_name": "Mallory"},
-            "text": "/start",
-        },
-    }
     async with aiohttp.ClientSession() as client:
         for _ in range(WORKERS):
             async with client.post(
-                running.balancer.url, json=mallory, headers={SECRET_HEADER: "not-the-secret"}
+                running.balancer.url, json=FORGED, headers={SECRET_HEADER: "not-the-secret"}
             ) as response:
                 assert response.status == 401
     await emulator.quiet(0.3)

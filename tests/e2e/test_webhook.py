@@ -26,6 +26,17 @@ from tests.e2e.publishing import answers, count_status, publish
 
 SECRET = "lingkar-tenang_webhook-2024"
 PATH = "/telegram/webhook"
+# An update posted by someone who does not know the secret.
+FORGED = {
+    "update_id": 987654,
+    "message": {
+        "message_id": 1,
+        "date": 1700000000,
+        "chat": {"id": 555000111, "type": "private", "first_name": "Mallory"},
+        "from": {"id": 555000111, "is_bot": False, "first_name": "Mallory"},
+        "text": "/start",
+    },
+}
 APOLOGY_ID = "Maaf, ada yang salah di pihak kami. Coba lagi sebentar lagi, ya."
 
 
@@ -171,16 +182,7 @@ async def test_a_wrong_secret_is_refused_and_nothing_is_stored(
     emulator: BotAPIEmulator, bot: App
 ) -> None:
     before = await processed(bot)
-    update = {
-        "update_id": 987654,
-        "message": {
-            "message_id": 1,
-            "date": 1700000000,
-            "chat": {"id": 555000111, "type": "private", "first_name": "Mallory"},
-            "from": {"id": 555000111, "is_bot": False, "first_name": "Mallory"},
-            "text": "/start",
-        },
-    }
+    update = FORGED
     url = f"http://127.0.0.1:{bot.http_port}{PATH}"
     async with aiohttp.ClientSession() as client:
         for headers in ({SECRET_HEADER: "not-the-secret"}, {}, {SECRET_HEADER: ""}):
