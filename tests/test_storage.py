@@ -12,11 +12,11 @@ from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from events.bot.middlewares.transaction import handling_update
 from events.bot.storage import DatabaseStorage
 from events.db.engine import create_engine, create_sessionmaker
 from events.db.migrate import upgrade_to_head
 from events.db.models import FsmState, Person
+from events.db.unit import handling_update
 from tests.services import fresh_database
 
 KEY = StorageKey(bot_id=123456, chat_id=700000001, user_id=700000001)

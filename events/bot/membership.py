@@ -27,10 +27,10 @@ from aiogram.exceptions import (
 from aiogram.types import ChatMember, ChatMemberRestricted, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from events.bot.middlewares.transaction import unit_of_work
 from events.clock import Clock
 from events.db.communities import active_communities, deactivate, hosted_by, is_host
 from events.db.models import Community
+from events.db.unit import unit_of_work
 
 log = logging.getLogger(__name__)
 

@@ -35,10 +35,10 @@ from aiogram.fsm.storage.base import (
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from events.bot.middlewares.transaction import after_commit, unit_of_work, update_session
 from events.config import Settings
 from events.db.models import FsmState
 from events.db.types import utcnow
+from events.db.unit import after_commit, unit_of_work, update_session
 from events.db.upsert import insert
 
 if TYPE_CHECKING:

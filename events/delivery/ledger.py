@@ -30,12 +30,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, String, and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.db.models import Delivery, DeliveryStatus, Person
 from events.db.types import UTCDateTime, utcnow
+from events.db.upsert import insert
 from events.metrics import count_delivery
 
 DEFAULT_LIFETIME = timedelta(hours=24)
@@ -89,11 +88,6 @@ class Outcome:
     sent_at: datetime | None = None
 
 
-def _insert(session: AsyncSession) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(Delivery)
-
-
 def _check_key(key: str) -> None:
     kind, colon, rest = key.partition(":")
     if not kind or not colon or not rest or len(key) > KEY_LENGTH:
@@ -126,7 +120,7 @@ async def enqueue(
     """
     _check_key(key)
     statement = (
-        _insert(session)
+        insert(session, Delivery)
         .values(_row(person_id, key, due_at, expires_at))
         .on_conflict_do_nothing(index_elements=["person_id", "key"])
         .returning(Delivery.id)
@@ -163,16 +157,16 @@ async def enqueue_rows(session: AsyncSession, planned: Iterable[Planned]) -> int
     for row in planned:
         _check_key(row.key)
         rows.append(_row(row.person_id, row.key, row.due_at, row.expires_at))
-    added = 0
-    for start in range(0, len(rows), _CHUNK):
-        statement = (
-            _insert(session)
-            .values(rows[start : start + _CHUNK])
-            .on_conflict_do_nothing(index_elements=["person_id", "key"])
-            .returning(Delivery.id)
-        )
-        added += len((await session.execute(statement)).all())
-    return added
+    if not rows:
+        return 0
+    # One statement with many parameter sets: SQLAlchemy sends them as multi-row INSERTs
+    # ("insertmanyvalues") from a statement compiled once.
+    statement = (
+        insert(session, Delivery.__table__)
+        .on_conflict_do_nothing(index_elements=["person_id", "key"])
+        .returning(Delivery.id)
+    )
+    return len((await session.execute(statement, rows)).all())
 
 
 def _claimable(now: datetime) -> Any:

@@ -29,9 +29,9 @@ def setup_middlewares(
     the transaction."""
     if isolation is not None:
         dispatcher.update.outer_middleware(Isolation(dispatcher.fsm, isolation))
-    transactions = TransactionMiddleware(sessions)
+    transactions = TransactionMiddleware(sessions, i18n)
     # Around everything of ours: an update fails if its commit or its replies do. Answers to
-    # one event wait in line before their transactions (events/bot/middlewares/ordering.py).
+    # one event wait in line and are taken together (events/bot/middlewares/taps.py).
     dispatcher.update.outer_middleware(CountUpdates())
     dispatcher.update.outer_middleware(transactions)
     dispatcher.update.outer_middleware(OncePerUpdate())

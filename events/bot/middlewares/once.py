@@ -9,15 +9,16 @@ row commits with the update's effects or rolls back with them, so a failed updat
 and its retry is handled afresh. On PostgreSQL a second delivery arriving while the first is
 still being handled waits on the first's uncommitted row and then sees it.
 
-Registered right after the transaction (answers to one event take their turn before it begins) and
-before everything else that touches the database.
+Registered right after the transaction and before everything else that touches the database.
+Answers to one event taken together (events/bot/middlewares/taps.py) mark theirs with
+:func:`first_deliveries` in one statement.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -47,15 +48,24 @@ class OncePerUpdate(BaseMiddleware):
             return await handler(event, data)
         session: AsyncSession = data["session"]
         clock: Clock = data["clock"]
-        inserted = await session.execute(
-            insert(session, ProcessedUpdate)
-            .values(update_id=event.update_id, processed_at=clock.now())
-            .on_conflict_do_nothing(index_elements=["update_id"])
-        )
-        if not inserted.rowcount:
+        if not await first_deliveries(session, [event.update_id], clock.now()):
             log.info("update %s was applied already; this delivery is ignored", event.update_id)
             return None
         return await handler(event, data)
+
+
+async def first_deliveries(
+    session: AsyncSession, update_ids: Sequence[int], now: datetime
+) -> set[int]:
+    """Mark the updates as processed in ``session``'s transaction; the ids that were not
+    marked already (the others were applied by an earlier delivery)."""
+    inserted = await session.execute(
+        insert(session, ProcessedUpdate.__table__)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(ProcessedUpdate.update_id),
+        [{"update_id": update_id, "processed_at": now} for update_id in update_ids],
+    )
+    return set(inserted.scalars().all())
 
 
 async def prune_processed_updates(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> int:

@@ -7,11 +7,12 @@ counts are refreshed by the post updater, in the post's turn.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiogram import Bot, F, Router, html
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.methods import SendMessage
+from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import CallbackQuery, Message, Update
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
@@ -73,6 +74,34 @@ def in_private(query: CallbackQuery) -> bool:
     return query.message is not None and query.message.chat.type == "private"
 
 
+def refusal(event: Event | None, allowed: bool, now: datetime) -> str | None:
+    """Why a tap on the event cannot be taken (an alert), if it cannot."""
+    if event is None or not allowed:
+        return _("I can't find that event.")
+    if event.status is EventStatus.CANCELLED:
+        return _("This event was cancelled.")
+    if not card_is_open(event, now):
+        return _("This event is over: answers are closed.")
+    return None
+
+
+async def answer_tap(
+    query: CallbackQuery,
+    outcome: Outcome,
+    person: Person,
+    event_id: int,
+    bot: Bot,
+    *,
+    private: bool,
+) -> AnswerCallbackQuery:
+    """The toast telling the person where their answer landed."""
+    if not private and not person.can_message:
+        # The only way to reach someone who never opened a private chat (CONTRACT §1).
+        username = (await bot.me()).username or ""
+        return query.answer(toast(outcome), url=event_link(username, event_id))
+    return query.answer(toast(outcome))
+
+
 async def on_answer(
     query: CallbackQuery,
     callback_data: RsvpCallback,
@@ -99,14 +128,9 @@ async def on_answer(
         )
         if allowed and event is not None:
             membership.note_member(event.community_id, person.id)
-    if event is None or not allowed:
-        replies.add(query.answer(_("I can't find that event."), show_alert=True))
-        return
-    if event.status is EventStatus.CANCELLED:
-        replies.add(query.answer(_("This event was cancelled."), show_alert=True))
-        return
-    if not card_is_open(event, clock.now()):
-        replies.add(query.answer(_("This event is over: answers are closed."), show_alert=True))
+    refused = refusal(event, allowed, clock.now())
+    if refused is not None or event is None:
+        replies.add(query.answer(refused, show_alert=True))
         return
     wanted = WANTED[callback_data.answer]
     outcome = await answer(
@@ -114,12 +138,7 @@ async def on_answer(
     )
     if outcome.changed:
         posts.request_after_commit(session, event.id)
-    if not private and not person.can_message:
-        # The only way to reach someone who never opened a private chat (CONTRACT §1).
-        username = (await bot.me()).username or ""
-        replies.add(query.answer(toast(outcome), url=event_link(username, event.id)))
-    else:
-        replies.add(query.answer(toast(outcome)))
+    replies.add(await answer_tap(query, outcome, person, event.id, bot, private=private))
     if private and outcome.changed and isinstance(query.message, Message):
         if is_card(query.message, event.id):
             text, markup = await render_card(
