@@ -11,8 +11,10 @@ updates, on a fresh event each round (the best of the rounds counts):
 - straightforward: a bare ``Dispatcher`` whose handler does what a typical bot does: in one
   transaction of the same engine, get or create the person, select the event and the answer,
   write it, count those going; then answer the tap;
-- the bot: ``build_app(settings)``'s dispatcher with all its middlewares, the ordering of answers,
-  the reminders planned for each person and the group post's refresh requested.
+- the bot: ``build_app(settings)``'s dispatcher with all its middlewares, the answers' line
+  (answers to one event taken together), the reminders and check-in planned for each person and
+  the group post's refresh requested; the heap settled as the bot settles it before its first
+  update.
 
 Every request the bots make goes to a counting session: aiogram serialises it exactly as it
 would for the network (``build_form_data``) and parses a JSON answer (``check_response``), but
@@ -45,7 +47,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.common import BOT_USERNAME, POSTGRES_URL, TOKEN, NotDone, Row, check
-from events.app import App, build_app
+from events.app import App, build_app, settle_heap
 from events.bot.callbacks import RsvpAnswer, RsvpCallback
 from events.clock import Clock
 from events.config import load_settings
@@ -297,6 +299,7 @@ async def start_bot(url: str) -> tuple[App, CountingSession]:
     app.bot.session = counting
     app.scheduler.start()
     await app.delivery.start()
+    settle_heap()  # as the bot does before it receives its first update
     return app, counting
 
 
@@ -357,7 +360,8 @@ async def measure(backend: str, taps: int, rounds: int) -> dict[str, float]:
 
 
 async def check_bot(app: App, event_id: int, batch: list[Update]) -> None:
-    """The bot's own promises: answers in arrival order, the reminders planned for each."""
+    """The bot's own promises: answers in arrival order, the reminders and check-in planned for
+    each."""
     async with app.sessions() as session:
         order = list(
             await session.scalars(
@@ -369,9 +373,13 @@ async def check_bot(app: App, event_id: int, batch: list[Update]) -> None:
             .select_from(Delivery)
             .where(Delivery.key.like(f"reminder:{event_id}:%"))
         )
+        checkins = await session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.key == f"checkin:{event_id}")
+        )
     expected = [update.callback_query.from_user.id for update in batch]  # type: ignore[union-attr]
     check(order == expected, "the bot: the seats were not taken in update_id order")
     check(reminders == 2 * len(batch), f"the bot: {reminders} reminders planned, not 2 a person")
+    check(checkins == len(batch), f"the bot: {checkins} check-ins planned, not 1 a person")
 
 
 def rows(quick: bool = False, backend: str = "sqlite") -> list[Row]:

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.db.models import (
@@ -41,6 +41,7 @@ from events.db.models import (
     Rsvp,
     RsvpStatus,
 )
+from events.db.upsert import insert
 from events.delivery.ledger import Planned
 
 if TYPE_CHECKING:
@@ -174,6 +175,75 @@ async def plan(
     new = [row for pair, row in wanted.items() if pair not in existing and row.due_at > now]
     if new:
         await delivery.enqueue_rows(session, new)
+
+
+async def plan_first(
+    session: AsyncSession,
+    delivery: DeliveryService,
+    event: Event,
+    *,
+    now: datetime,
+    person_ids: Sequence[int],
+) -> None:
+    """:func:`plan` for people whose first answer to the event was just written (so none of
+    its rows are theirs yet), the rows written by the database straight from the answers: one
+    statement per kind of row (a reminder offset, the check-in) however many people, and no
+    row object in Python. The rules are :func:`_rows_for`'s; a row already there is kept."""
+    community = await session.get(Community, event.community_id)
+    if community is None or event.status is not EventStatus.PUBLISHED or not person_ids:
+        return
+    ids = list(person_ids)
+    answered = and_(Rsvp.event_id == event.id, Rsvp.person_id.in_(ids))
+    choices = await session.scalars(select(Person.reminders).where(Person.id.in_(ids)).distinct())
+    chosen = list(choices.all())
+    wanted: list[tuple[Planned, ColumnElement[bool]]] = []
+    for offset in OFFSETS:
+        due = event.starts_at - timedelta(seconds=offset)
+        # People whose choice (or, having none, their community's default) has this offset.
+        having = [
+            c
+            for c in chosen
+            if offset in parse_offsets(c if c is not None else community.reminders)
+        ]
+        if due <= now or not having:
+            continue
+        listed = [c for c in having if c is not None]
+        choice = or_(
+            *([Person.reminders.in_(listed)] if listed else []),
+            *([Person.reminders.is_(None)] if None in having else []),
+        )
+        reminded = or_(
+            Rsvp.status == RsvpStatus.GOING,
+            and_(Rsvp.status == RsvpStatus.MAYBE, Person.remind_maybe),
+        )
+        wanted.append(
+            (
+                Planned(0, reminder_key(event.id, offset), due, event.starts_at),
+                and_(choice, reminded),
+            )
+        )
+    checkin = event.ends_at + CHECKIN_AFTER
+    if checkin > now:
+        row = Planned(0, checkin_key(event.id), checkin, checkin + CHECKIN_LIFETIME)
+        wanted.append((row, Rsvp.status == RsvpStatus.GOING))
+    for row, who in wanted:
+        people = (
+            select(
+                Rsvp.person_id,
+                literal(row.key, Delivery.key.type),
+                literal(row.due_at, Delivery.due_at.type),
+                literal(row.expires_at, Delivery.expires_at.type),
+            )
+            .join(Person, Person.id == Rsvp.person_id)
+            .where(answered, who)
+        )
+        statement = (
+            insert(session, Delivery.__table__)
+            .from_select(["person_id", "key", "due_at", "expires_at"], people)
+            .on_conflict_do_nothing(index_elements=["person_id", "key"])
+        )
+        if (await session.execute(statement)).rowcount:
+            delivery.wake_after_commit(session, row.due_at)
 
 
 async def plan_person(

@@ -8,7 +8,7 @@ exceeds the capacity.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_right, insort
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from events.db.models import Event, EventStatus, Rsvp, RsvpStatus
 from events.domain.rsvp import Counts, free_seats, landing
-from events.reminders import plan
+from events.reminders import plan, plan_first
 
 if TYPE_CHECKING:
     from events.delivery import Delivery
@@ -152,10 +152,11 @@ async def answer_many(
     people = list({item.person_id: None for item in wanted})
     known = await _answers_of(session, event.id, people)
     going = await _going(session, event.id)
+    waiting: list[int] | None = None  # the waitlist's positions, read when first needed
     batch = _Written(event.id)
     outcomes: list[Outcome] = []
     for item in wanted:
-        current, _ = known.get(item.person_id, (None, None))
+        current, held = known.get(item.person_id, (None, None))
         if current is RsvpStatus.GOING and item.status is not RsvpStatus.GOING:
             await batch.write(session)
             _expire_answers(session)
@@ -166,34 +167,46 @@ async def answer_many(
             )
             known = await _answers_of(session, event.id, people)  # a promotion changes them
             going = await _going(session, event.id)
+            waiting = None
             continue
         status = landing(current, item.status, going, event.capacity)
-        if status is current:
-            outcomes.append(Outcome(status, False))
-            continue
-        batch.keep(item.person_id, status, item.arrival, new=current is None)
-        known[item.person_id] = (status, item.arrival)
-        going += status is RsvpStatus.GOING
-        outcomes.append(Outcome(status, True))
+        outcome = Outcome(status, status is not current)
+        outcomes.append(outcome)
+        if RsvpStatus.WAITLISTED not in (current, status):
+            pass
+        elif waiting is None:
+            await batch.write(session)
+            waiting = await _waitlist(session, event.id)
+        if outcome.changed:
+            batch.keep(item.person_id, status, item.arrival, new=current is None)
+            known[item.person_id] = (status, item.arrival)
+            going += status is RsvpStatus.GOING
+            if waiting is not None and current is RsvpStatus.WAITLISTED and held is not None:
+                waiting.remove(held)
+            if waiting is not None and status is RsvpStatus.WAITLISTED:
+                insort(waiting, item.arrival)
+        place = known[item.person_id][1] if item.person_id in known else None
+        if waiting is not None and status is RsvpStatus.WAITLISTED and place is not None:
+            outcome.position = bisect_right(waiting, place)
     await batch.write(session)
-    if batch.people:
-        _expire_answers(session)
-        now = delivery.clock.now()
-        await plan(session, delivery, event, now=now, person_ids=list(batch.people))
-    if any(outcome.status is RsvpStatus.WAITLISTED for outcome in outcomes):
-        line = list(
-            await session.scalars(
-                select(Rsvp.position)
-                .where(Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.WAITLISTED)
-                .where(Rsvp.position.is_not(None))
-                .order_by(Rsvp.position)
-            )
-        )
-        for item, outcome in zip(wanted, outcomes, strict=True):
-            _, position = known.get(item.person_id, (None, None))
-            if outcome.status is RsvpStatus.WAITLISTED and position is not None:
-                outcome.position = bisect_right(line, position)
+    _expire_answers(session)
+    now = delivery.clock.now()
+    first = [person for person in batch.first if person not in batch.again]
+    await plan_first(session, delivery, event, now=now, person_ids=first)
+    if batch.again:
+        await plan(session, delivery, event, now=now, person_ids=list(batch.again))
     return outcomes
+
+
+async def _waitlist(session: AsyncSession, event_id: int) -> list[int]:
+    """The positions of the people waiting for a seat, first in line first."""
+    statement = (
+        select(Rsvp.position)
+        .where(Rsvp.event_id == event_id, Rsvp.status == RsvpStatus.WAITLISTED)
+        .where(Rsvp.position.is_not(None))
+        .order_by(Rsvp.position)
+    )
+    return [position for position in await session.scalars(statement) if position is not None]
 
 
 async def _answers_of(
@@ -224,15 +237,17 @@ class _Written:
     event_id: int
     new: dict[int, dict[str, Any]] = field(default_factory=dict)
     changed: dict[int, dict[str, Any]] = field(default_factory=dict)
-    people: dict[int, None] = field(default_factory=dict)  # everyone written, in order
+    first: dict[int, None] = field(default_factory=dict)  # people answering for the first time
+    again: dict[int, None] = field(default_factory=dict)  # people who had answered before
 
     def keep(self, person_id: int, status: RsvpStatus, position: int, *, new: bool) -> None:
         if new or person_id in self.new:
             row = {"event_id": self.event_id, "person_id": person_id}
             self.new[person_id] = row | {"status": status, "position": position}
+            self.first[person_id] = None
         else:
             self.changed[person_id] = {"who": person_id, "to": status, "at": position}
-        self.people[person_id] = None
+            self.again[person_id] = None
 
     async def write(self, session: AsyncSession) -> None:
         if self.new:

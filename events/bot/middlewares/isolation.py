@@ -9,6 +9,11 @@ aiogram's FSM middleware would take the isolation lock inside the update's trans
 is taken before the transaction begins and held until the state has been written after the
 commit, so the next update of the same person reads the state this one left, and a lock is
 never awaited while holding database locks another update may wait for.
+
+Answers to events (RSVP taps) do not take it: they wait in their event's line instead
+(events/bot/middlewares/taps.py), which keeps every tap, one person's repeated taps included, in
+update_id order. Were they to take it, a person's second tap would wait for their first to be
+answered and join a later batch, behind taps made after it.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
-from aiogram.types import TelegramObject
+from aiogram.types import TelegramObject, Update
+
+from events.bot.middlewares.taps import answered
 
 
 class Isolation(BaseMiddleware):
@@ -37,7 +44,7 @@ class Isolation(BaseMiddleware):
     ) -> Any:
         bot: Bot = data["bot"]
         context = self.fsm.resolve_event_context(bot, data)
-        if context is None:
+        if context is None or (isinstance(event, Update) and answered(event) is not None):
             return await handler(event, data)
         async with self.isolation.lock(key=context.key):
             return await handler(event, data)

@@ -150,16 +150,21 @@ class Taps:
         return await tap.done
 
     async def _empty(self, event_id: int, line: list[Tap]) -> None:
-        while line:
-            line.sort(key=lambda tap: tap.update.update_id)
-            batch = line[:BATCH]
-            del line[:BATCH]
-            try:
-                await self._answer(event_id, batch)
-            finally:
-                for tap in batch:  # none left unanswered, even if this task is cancelled
-                    tap.settle(error=asyncio.CancelledError())
-        del self._lines[event_id]
+        batch: list[Tap] = []
+        try:
+            while line:
+                line.sort(key=lambda tap: tap.update.update_id)
+                batch = line[:BATCH]
+                del line[:BATCH]
+                try:
+                    await self._answer(event_id, batch)
+                except Exception as exc:  # each tap's update fails with it
+                    for tap in batch:
+                        tap.settle(error=exc)
+        finally:
+            for tap in batch + line:  # none left waiting, even if this task is cancelled
+                tap.settle(error=asyncio.CancelledError())
+            del self._lines[event_id]
 
     async def _answer(self, event_id: int, batch: list[Tap]) -> None:
         """Runs of group taps together, every other tap alone, in order."""
@@ -223,11 +228,11 @@ class Taps:
         posts: PostUpdater = data["posts"]
         now = delivery.clock.now()
         fresh = await first_deliveries(session, [tap.update.update_id for tap in run], now)
-        live = [
-            (tap, done)
-            for tap, done in zip(run, dones, strict=True)
-            if tap.update.update_id in fresh
-        ]
+        live = []
+        for tap, done in zip(run, dones, strict=True):
+            if tap.update.update_id in fresh:  # (an update delivered twice in one run: once)
+                fresh.discard(tap.update.update_id)
+                live.append((tap, done))
         if not live:
             return []
         people = await people_for(session, [tap.query.from_user for tap, _ in live])
