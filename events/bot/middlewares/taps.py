@@ -273,7 +273,3 @@ class Taps:
         locale = locale_for(person.locale, code, self.i18n.default_locale)
         with self.i18n.context(), self.i18n.use_locale(locale):
             yield
-
-    async def drain(self) -> None:
-        """Wait for the lines to empty (every update in them was handed back)."""
-        await asyncio.gather(*self._workers, return_exceptions=True)
