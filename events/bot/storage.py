@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 FSM_PREFIX = "events:fsm"
 _PENDING = "fsm_pending"  # session.info: the state written by the update, not yet in Redis
+_ROWS = "fsm_rows"  # session.info: the states read or written in this transaction, by key
 
 
 class DatabaseStorage(BaseStorage):
@@ -93,19 +94,25 @@ class DatabaseStorage(BaseStorage):
     async def _load(
         self, session: AsyncSession, key: StorageKey
     ) -> tuple[str | None, dict[str, Any]]:
-        row = (
-            await session.execute(
-                select(FsmState.state, FsmState.data).where(FsmState.key == self._keys.build(key))
-            )
-        ).one_or_none()
-        if row is None:
-            return None, {}
-        return row.state, dict(row.data or {})
+        """The key's state and data, read once per transaction (a wizard step asks for them
+        several times: aiogram's FSM middleware, the handler, each write)."""
+        name = self._keys.build(key)
+        known: dict[str, tuple[str | None, dict[str, Any]]] = session.info.setdefault(_ROWS, {})
+        if name not in known:
+            row = (
+                await session.execute(
+                    select(FsmState.state, FsmState.data).where(FsmState.key == name)
+                )
+            ).one_or_none()
+            known[name] = (row.state, dict(row.data or {})) if row is not None else (None, {})
+        state, data = known[name]
+        return state, dict(data)
 
     async def _save(
         self, session: AsyncSession, key: StorageKey, state: str | None, data: dict[str, Any]
     ) -> None:
         name = self._keys.build(key)
+        session.info.setdefault(_ROWS, {})[name] = (state, dict(data))
         if state is None and not data:
             await session.execute(delete(FsmState).where(FsmState.key == name))
             return
