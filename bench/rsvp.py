@@ -383,7 +383,7 @@ async def check_bot(app: App, event_id: int, batch: list[Update]) -> None:
 
 
 def rows(quick: bool = False, backend: str = "sqlite") -> list[Row]:
-    taps, rounds = (100, 1) if quick else (500, 2 if backend == "sqlite" else 1)
+    taps, rounds = (100, 1) if quick else (500, 3)
     label = "SQLite WAL" if backend == "sqlite" else "PostgreSQL"
     if backend == "postgresql":
         reason = asyncio.run(reachable(POSTGRES_URL))
