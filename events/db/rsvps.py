@@ -172,10 +172,8 @@ async def answer_many(
         status = landing(current, item.status, going, event.capacity)
         outcome = Outcome(status, status is not current)
         outcomes.append(outcome)
-        if RsvpStatus.WAITLISTED not in (current, status):
-            pass
-        elif waiting is None:
-            await batch.write(session)
+        if waiting is None and RsvpStatus.WAITLISTED in (current, status):
+            await batch.write(session)  # (the line is read with what was decided so far)
             waiting = await _waitlist(session, event.id)
         if outcome.changed:
             batch.keep(item.person_id, status, item.arrival, new=current is None)
@@ -185,9 +183,9 @@ async def answer_many(
                 waiting.remove(held)
             if waiting is not None and status is RsvpStatus.WAITLISTED:
                 insort(waiting, item.arrival)
-        place = known[item.person_id][1] if item.person_id in known else None
+        place = known.get(item.person_id, (None, None))[1]
         if waiting is not None and status is RsvpStatus.WAITLISTED and place is not None:
-            outcome.position = bisect_right(waiting, place)
+            outcome.position = bisect_right(waiting, place)  # their place at this moment
     await batch.write(session)
     _expire_answers(session)
     now = delivery.clock.now()
