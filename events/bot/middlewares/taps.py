@@ -6,7 +6,7 @@ and one transaction per tap, one after the other, is slow: a dozen statements an
 and on SQLite the next tap's ``BEGIN IMMEDIATE`` collides with the previous commit. So the
 answers to an event wait in a line, and whatever gathered in it while the previous answers were
 being written is answered in one transaction: one statement marks the updates as processed, one
-reads the people (one more creates those never seen), one locks the event, then
+reads the people (two more create and read those never seen), one locks the event, then
 :func:`events.db.rsvps.answer_many` (a handful of statements for any number of answers) and one
 commit. Each tap then gets its own toast, in its own language, from its own update's task.
 
@@ -19,7 +19,9 @@ Taken together: taps on an event's post in a group. A tap on an event's card in 
 (it edits the card and may need a membership lookup) goes through the ordinary handlers, alone,
 in its turn in the line. If a batch fails, its taps are tried again one at a time, the ordinary
 way, so one bad tap cannot fail the others. Answers to other events and all other updates do not
-wait. One process: several processes rely on the event's row lock for the count.
+wait. The lines are this process's: several processes rely on the event's row lock for the
+count. Answers do not take the person-and-chat isolation lock (events/bot/middlewares/
+isolation.py): the line keeps them in order.
 """
 
 from __future__ import annotations
