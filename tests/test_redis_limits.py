@@ -94,10 +94,10 @@ async def test_three_processes_together_never_exceed_the_rate(limiters: Limiters
             for lim, asks in zip(shared, asked, strict=True)
         )
     )
-    for asks in asked:  # three processes pressing all along
+    for asks in asked:  # three processes pressing all along, none sent away for long
         assert len(asks) >= 20
-        assert min(asks) < start + 0.1
-        assert max(asks) >= until
+        assert asks[0] < start + 0.1
+        assert max(b - a for a, b in itertools.pairwise(asks)) < 0.5
     granted = sorted(itertools.chain(*per_process))
     assert 40 <= len(granted) <= 152  # about 150, less on a busy machine
     assert most_in_window(granted, 0.25) <= 25

@@ -21,8 +21,8 @@ async def get_or_create_person(session: AsyncSession, user: User) -> Person:
 
 
 async def people_for(session: AsyncSession, users: Sequence[User]) -> dict[int, Person]:
-    """:func:`get_or_create_person` for many users at once (one read, and one insert for those
-    never seen), by id."""
+    """:func:`get_or_create_person` for many users at once (one read; for those never seen one
+    insert and one more read), by id."""
     latest = {user.id: user for user in users}
     found = await _people(session, latest)
     missing = [user for user in latest.values() if user.id not in found]

@@ -204,7 +204,7 @@ async def _waitlist(session: AsyncSession, event_id: int) -> list[int]:
         .where(Rsvp.position.is_not(None))
         .order_by(Rsvp.position)
     )
-    return [position for position in await session.scalars(statement) if position is not None]
+    return list(await session.scalars(statement))
 
 
 async def _answers_of(

@@ -44,7 +44,7 @@ from events.bot.membership import Membership
 from events.bot.middlewares.once import first_deliveries
 from events.bot.posts import PostUpdater
 from events.bot.replies import Replies
-from events.bot.routers.rsvp import WANTED, answer_tap, refusal
+from events.bot.routers.rsvp import WANTED, answer_tap, on_its_post, refusal
 from events.db.models import Event, Person
 from events.db.people import people_for
 from events.db.rsvps import Outcome, Wanted, answer_many, lock_event
@@ -242,13 +242,9 @@ class Taps:
         taken: list[tuple[Tap, Done, Person]] = []
         for tap, done in live:
             person = people[tap.query.from_user.id]
-            chat_id = tap.query.message.chat.id if tap.query.message else None
-            allowed = event is not None and chat_id in (
-                event.community_id,
-                event.announcement_chat_id,
-            )
+            chat_id = tap.query.message.chat.id if tap.query.message else 0
             with self._language(tap, person):
-                refused = refusal(event, allowed, now)
+                refused = refusal(event, on_its_post(event, chat_id), now)
             if refused is not None or event is None:
                 done.replies.add(tap.query.answer(refused, show_alert=True))
                 continue

@@ -74,6 +74,12 @@ def in_private(query: CallbackQuery) -> bool:
     return query.message is not None and query.message.chat.type == "private"
 
 
+def on_its_post(event: Event | None, chat_id: int) -> bool:
+    """Whether a tap in a group came from the event's own post there: then the tapper is in the
+    group (CONTRACT §5)."""
+    return event is not None and chat_id in (event.community_id, event.announcement_chat_id)
+
+
 def refusal(event: Event | None, allowed: bool, now: datetime) -> str | None:
     """Why a tap on the event cannot be taken (an alert), if it cannot."""
     if event is None or not allowed:
@@ -121,11 +127,7 @@ async def on_answer(
     if private or query.message is None:
         allowed = await may_see(session, membership, event, person.id)
     else:
-        # A tap on the group's own post: the tapper is in the group (CONTRACT §5).
-        allowed = event is not None and query.message.chat.id in (
-            event.community_id,
-            event.announcement_chat_id,
-        )
+        allowed = on_its_post(event, query.message.chat.id)
         if allowed and event is not None:
             membership.note_member(event.community_id, person.id)
     refused = refusal(event, allowed, clock.now())
